@@ -1,0 +1,266 @@
+//! The one API error type. Every 4xx/5xx the service sends is RFC 9457 problem+json built here.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::request_id;
+
+/// One field-level problem inside a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path to the field, as the client wrote it: `sessions[0].ends_at`, `limit`.
+    pub field: String,
+    /// A stable, machine-readable code: `required`, `too_long`, `before_start`, `unknown_region`.
+    pub code: String,
+    /// A sentence for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), code: code.into(), message: message.into() }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`urn:mip:problem:validation`).
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request path this problem is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The `X-Request-Id` of the request, to quote when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Field-level problems, for validation and parameter errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Syntactically wrong input: malformed JSON, a bad query or path parameter.
+    #[error("{detail}")]
+    BadRequest { detail: String, errors: Vec<FieldError> },
+    /// Well-formed input that breaks a rule.
+    #[error("the request breaks {} rule(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// The named thing does not exist (or the caller may not know it exists).
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict { detail: String, errors: Vec<FieldError> },
+    #[error("the resource changed since version {0} was read")]
+    PreconditionFailed(String),
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("the database is unavailable")]
+    Unavailable,
+    /// Anything unexpected. The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn bad_param(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::BadRequest {
+            detail: format!("invalid parameter `{field}`: {message}"),
+            errors: vec![FieldError::new(field, "invalid", message)],
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        ApiError::Conflict { detail: detail.into(), errors: vec![] }
+    }
+
+    pub fn conflict_on(field: &str, code: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        ApiError::Conflict { errors: vec![FieldError::new(field, code, detail.clone())], detail }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest { .. } => ("bad-request", "Bad request"),
+            ApiError::Validation(_) => ("validation", "The request breaks a rule"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Conflict { .. } => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed(_) => ("stale-version", "Precondition failed"),
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
+            ApiError::Unavailable => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => match errors.as_slice() {
+                [one] => format!("`{}`: {}", one.field, one.message),
+                _ => format!("{} fields break a rule; see `errors`", errors.len()),
+            },
+            ApiError::Internal(_) => "an unexpected error occurred; quote the request id when reporting it".into(),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                format!("too many attempts; retry in {retry_after_secs} s")
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The problem document, with the current request's path and id when there is one.
+    pub fn to_problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let context = request_id::current();
+        let errors = match self {
+            ApiError::BadRequest { errors, .. } | ApiError::Conflict { errors, .. } => errors.clone(),
+            ApiError::Validation(errors) => errors.clone(),
+            _ => vec![],
+        };
+        Problem {
+            problem_type: format!("urn:mip:problem:{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            instance: context.as_ref().map(|c| c.path.clone()),
+            request_id: context.map(|c| c.request_id),
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
+        response.body(body)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match error {
+            Error::NotFound => ApiError::NotFound("resource".into()),
+            Error::DatabaseError(Kind::UniqueViolation, info) => {
+                let constraint = info.constraint_name().unwrap_or("unique").to_string();
+                ApiError::conflict_on(
+                    field_of_constraint(&constraint),
+                    "already_exists",
+                    "a resource with this value already exists",
+                )
+            }
+            Error::DatabaseError(Kind::ForeignKeyViolation, info) => {
+                let constraint = info.constraint_name().unwrap_or("reference").to_string();
+                ApiError::conflict_on(
+                    field_of_constraint(&constraint),
+                    "referenced",
+                    "this change would break a reference between resources",
+                )
+            }
+            Error::DatabaseError(Kind::CheckViolation, info) => {
+                let constraint = info.constraint_name().unwrap_or("check").to_string();
+                ApiError::field(field_of_constraint(&constraint), "invalid", "the value breaks a rule")
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Postgres names constraints `<table>_<column>_<kind>`; the column is what a client can act on.
+fn field_of_constraint(constraint: &str) -> &str {
+    let known = [
+        ("editions_pkey", "year"),
+        ("editions_number_key", "number"),
+        ("tracks_edition_slug_key", "slug"),
+        ("labs_slug_key", "slug"),
+        ("accounts_email_key", "email"),
+        ("organizers_slug_key", "slug"),
+        ("events_slug_key", "slug"),
+        ("events_organizer_external_id_key", "external_id"),
+    ];
+    known.iter().find(|(name, _)| *name == constraint).map(|(_, field)| *field).unwrap_or(constraint)
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        tracing::error!(%error, "database pool unavailable");
+        ApiError::Unavailable
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        ApiError::Validation(crate::http::json::field_errors(&errors))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

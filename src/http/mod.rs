@@ -1,0 +1,8 @@
+//! Cross-cutting web helpers shared by every domain.
+
+pub mod conditional;
+pub mod fallback;
+pub mod json;
+pub mod pagination;
+pub mod query;
+pub mod request_id;

@@ -1,0 +1,86 @@
+//! The one pagination helper: keyset cursors that stay stable while rows are inserted.
+//!
+//! A list query fetches `limit + 1` rows ordered by its sort key and then by id; the extra row
+//! only says whether a next page exists. The cursor carries the last row's sort key and id, so
+//! the next page starts strictly after it, whatever was inserted or edited in between.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 100;
+
+/// `limit` and `cursor`, shared by every list endpoint.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 100 (default 20). Out of range is a 400, never clamped.
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; opaque.
+    pub cursor: Option<String>,
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// How many items match, over all pages.
+    pub total: i64,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+            Some(_) => Err(ApiError::bad_param("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+        }
+    }
+
+    /// The decoded cursor, whose `scope` must be the list's own (a cursor from another list or
+    /// another sort order is refused rather than silently misread).
+    pub fn cursor<K: DeserializeOwned>(&self, scope: &str) -> Result<Option<K>, ApiError> {
+        let Some(raw) = &self.cursor else { return Ok(None) };
+        let invalid = || ApiError::bad_param("cursor", "is not a cursor this list issued");
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let envelope: CursorEnvelope<K> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if envelope.scope != scope {
+            return Err(invalid());
+        }
+        Ok(Some(envelope.key))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorEnvelope<K> {
+    #[serde(rename = "s")]
+    scope: String,
+    #[serde(rename = "k")]
+    key: K,
+}
+
+pub fn encode_cursor<K: Serialize>(scope: &str, key: K) -> String {
+    let envelope = CursorEnvelope { scope: scope.to_string(), key };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&envelope).unwrap_or_default())
+}
+
+/// Builds a page from `limit + 1` fetched rows, keying the cursor on the last row kept.
+pub fn page<T, K: Serialize>(mut rows: Vec<T>, limit: i64, total: i64, scope: &str, key_of: impl Fn(&T) -> K) -> Page<T> {
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if has_more { rows.last().map(|last| encode_cursor(scope, key_of(last))) } else { None };
+    Page { data: rows, next_cursor, total }
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { data: self.data.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
+    }
+}
