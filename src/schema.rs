@@ -10,6 +10,20 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        organizer_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        name -> Text,
+        scopes -> Array<Nullable<Text>>,
+        expires_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -64,6 +78,48 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        organizer_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        email_key -> Text,
+        failed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organizers (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        acronym -> Nullable<Text>,
+        kind -> Text,
+        region_code -> Nullable<Text>,
+        department_code -> Nullable<Text>,
+        website -> Nullable<Text>,
+        description -> Nullable<Text>,
+        contact_email -> Text,
+        verified -> Bool,
+        verified_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        family_id -> Uuid,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -88,17 +144,26 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(accounts -> organizers (organizer_id));
+diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(departments -> regions (region_code));
 diesel::joinable!(lab_figures -> labs (lab_id));
+diesel::joinable!(labs -> organizers (organizer_id));
 diesel::joinable!(labs -> regions (region_code));
+diesel::joinable!(organizers -> regions (region_code));
+diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(tracks -> editions (edition_year));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    api_tokens,
     departments,
     editions,
     lab_figures,
     labs,
+    login_failures,
+    organizers,
+    refresh_tokens,
     regions,
     tracks,
 );

@@ -2,6 +2,7 @@
 
 pub mod conditional;
 pub mod fallback;
+pub mod fields;
 pub mod json;
 pub mod pagination;
 pub mod query;

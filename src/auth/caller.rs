@@ -1,0 +1,125 @@
+//! `Caller`: who is asking, taken from `Authorization: Bearer <JWT>`.
+//!
+//! No header means anonymous; a header that does not hold a valid token is a 401 at once
+//! (a client that sends a broken token wants to know, not to be served as anonymous).
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use super::model::{Role, Scope};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// An authenticated account.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: Uuid,
+    pub role: Role,
+    pub organizer_id: Option<Uuid>,
+    /// `None` for a login session (all the account may do); API tokens carry their scopes.
+    pub scopes: Option<Vec<Scope>>,
+    /// The API token's id, when the request came with one.
+    pub token_id: Option<Uuid>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether this caller acts for the given organizer (members; admins act for everyone).
+    pub fn acts_for(&self, organizer: Uuid) -> bool {
+        self.is_admin() || self.organizer_id == Some(organizer)
+    }
+
+    /// A login session may do everything; an API token only what its scopes say.
+    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
+        match &self.scopes {
+            Some(scopes) if !scopes.contains(&scope) => {
+                let name = serde_json::to_value(scope).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                Err(ApiError::Forbidden(format!("this API token lacks the `{name}` scope")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Account management (tokens, members, profile) needs a login session, not an API token.
+    pub fn require_session(&self) -> Result<(), ApiError> {
+        match self.token_id {
+            Some(_) => Err(ApiError::Forbidden("API tokens cannot manage accounts; log in instead".into())),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    Authenticated(Principal),
+}
+
+impl Caller {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Caller::Authenticated(principal) => Some(principal),
+            Caller::Anonymous => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.principal().is_some_and(Principal::is_admin)
+    }
+
+    /// 401 for anonymous callers.
+    pub fn authenticated(&self) -> Result<&Principal, ApiError> {
+        self.principal().ok_or_else(|| ApiError::Unauthorized("this endpoint needs a bearer token".into()))
+    }
+
+    /// 401 for anonymous callers, 403 for anyone but an admin.
+    pub fn admin(&self) -> Result<&Principal, ApiError> {
+        let principal = self.authenticated()?;
+        if principal.is_admin() { Ok(principal) } else { Err(ApiError::Forbidden("this needs the admin role".into())) }
+    }
+}
+
+fn bearer_token(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("unreadable Authorization header".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim().to_string())),
+        _ => Err(ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into())),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(request);
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Some(token) = token? else { return Ok(Caller::Anonymous) };
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let claims = state.keys.verify(&token)?;
+            let mut principal = Principal {
+                account_id: claims.sub,
+                role: claims.role,
+                organizer_id: claims.org,
+                scopes: None,
+                token_id: None,
+            };
+            if let Some(token_id) = claims.jti {
+                // API tokens are revocable: each use is checked against the server-side record.
+                let record = crate::db::run(&state.pool, move |conn| crate::auth::api_tokens::touch_live_token(conn, token_id)).await?;
+                let record = record.ok_or_else(|| ApiError::Unauthorized("the API token is revoked or expired".into()))?;
+                principal.scopes = Some(record.scopes);
+                principal.token_id = Some(token_id);
+            }
+            Ok(Caller::Authenticated(principal))
+        })
+    }
+}

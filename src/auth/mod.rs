@@ -1,0 +1,17 @@
+//! Accounts, passwords, JWTs and the `Caller` extractor every handler uses.
+
+pub mod api_tokens;
+pub mod caller;
+pub mod model;
+pub mod password;
+pub mod repo;
+pub mod routes;
+pub mod sessions;
+pub mod tokens;
+
+pub use caller::{Caller, Principal};
+pub use model::{Role, Scope};
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(routes::login);
+}

@@ -1,0 +1,41 @@
+//! Password hashing with argon2id (the crate's defaults are OWASP's recommended parameters).
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::error::{ApiError, FieldError};
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+pub fn hash(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
+}
+
+pub fn verify(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Spends the time of one verification, so an unknown email answers as slowly as a wrong password.
+pub fn verify_against_nothing(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash("dummy password for timing").unwrap_or_default());
+    let _ = verify(password, dummy);
+}
+
+/// The password rules: long enough, not absurdly long, not the email.
+pub fn check_strength(password: &str, email: &str) -> Result<(), FieldError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(FieldError::new("password", "too_short", format!("must be at least {MIN_PASSWORD_CHARS} characters long")));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(FieldError::new("password", "too_long", format!("must be at most {MAX_PASSWORD_CHARS} characters long")));
+    }
+    if password.trim().eq_ignore_ascii_case(email.trim()) {
+        return Err(FieldError::new("password", "equals_email", "must not be the email address"));
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Settings from the environment (and flags), validated once at start-up.
+
+use std::time::Duration;
+
+use clap::Args;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/mip";
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Everything the service reads from its environment.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// PostgreSQL URL; the database is created when it does not exist.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Secret that signs the JWTs (at least 32 bytes). With `serve --demo` a random one is made.
+    #[arg(long, env = "MIP_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "MIP_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: u32,
+
+    /// Lifetime of access tokens, in seconds (at most one hour).
+    #[arg(long, env = "MIP_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, env = "MIP_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Failed logins allowed per account within the throttling window.
+    #[arg(long, env = "MIP_LOGIN_MAX_FAILURES", default_value_t = 5, global = true)]
+    pub login_max_failures: i64,
+
+    /// Length of the per-account throttling window, in seconds.
+    #[arg(long, env = "MIP_LOGIN_WINDOW", default_value_t = 900, global = true)]
+    pub login_window_secs: u64,
+
+    /// Login and register requests allowed per client address per minute (per instance).
+    #[arg(long, env = "MIP_AUTH_RATE_PER_MINUTE", default_value_t = 30, global = true)]
+    pub auth_rate_per_minute: u32,
+
+    /// Log filter (`info`, `mip=debug,actix_web=info`); `RUST_LOG` works too.
+    #[arg(long, env = "MIP_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log format: `json` (one object per line) or `text`.
+    #[arg(long, env = "MIP_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+}
+
+impl Settings {
+    pub fn access_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    /// Settings for tests and tools: a fixed secret and the default limits.
+    pub fn for_tests(database_url: &str) -> Self {
+        Settings {
+            database_url: database_url.to_string(),
+            jwt_secret: Some("test-secret-that-is-at-least-32-bytes-long!".into()),
+            db_pool_size: 4,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 3600,
+            login_max_failures: 5,
+            login_window_secs: 900,
+            auth_rate_per_minute: 1000,
+            log: "warn".into(),
+            log_format: "text".into(),
+        }
+    }
+
+    /// Refuses settings the service cannot run safely with. `demo` allows a generated secret.
+    pub fn validated(mut self, demo: bool) -> Result<Self, String> {
+        if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 3600 {
+            return Err("MIP_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds".into());
+        }
+        match &self.jwt_secret {
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {}
+            _ if demo => {
+                self.jwt_secret = Some(crate::auth::tokens::random_secret());
+                tracing::warn!("demo mode: using a random JWT secret; tokens will not survive a restart");
+            }
+            Some(_) => return Err(format!("MIP_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")),
+            None => {
+                return Err(format!(
+                    "MIP_JWT_SECRET is not set: export a random secret of at least {MIN_JWT_SECRET_BYTES} bytes \
+                     (e.g. `export MIP_JWT_SECRET=$(openssl rand -hex 32)`), or run `mip serve --demo`"
+                ));
+            }
+        }
+        Ok(self)
+    }
+}

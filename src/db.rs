@@ -1,0 +1,93 @@
+//! Connection pool, embedded migrations, and the one helper that runs diesel off the executor.
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// Runs blocking diesel work on actix's blocking thread pool, pool checkout included.
+pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// Like [`run`], inside one transaction.
+pub async fn transaction<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| conn.transaction(work)).await
+}
+
+/// A pool whose connections are opened lazily, failing fast when the database is gone.
+pub fn pool(database_url: &str, max_size: u32) -> Result<DbPool, String> {
+    Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(std::time::Duration::from_secs(5))
+        .build(ConnectionManager::<PgConnection>::new(database_url))
+        .map_err(|e| format!("cannot connect to the database at {}: {e}", redact(database_url)))
+}
+
+/// Creates the database named in the URL when it does not exist yet.
+pub fn create_database_if_missing(database_url: &str) -> Result<(), String> {
+    if PgConnection::establish(database_url).is_ok() {
+        return Ok(());
+    }
+    let (server_url, name) = split_database_name(database_url)
+        .ok_or_else(|| format!("DATABASE_URL has no database name: {}", redact(database_url)))?;
+    let mut conn = PgConnection::establish(&format!("{server_url}/postgres")).map_err(|e| {
+        format!(
+            "cannot reach PostgreSQL at {}: {e}. Start PostgreSQL or set DATABASE_URL.",
+            redact(database_url)
+        )
+    })?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    diesel::sql_query(format!("CREATE DATABASE {quoted}"))
+        .execute(&mut conn)
+        .map(|_| tracing::info!(database = %name, "created the database"))
+        .or_else(|e| if e.to_string().contains("already exists") { Ok(()) } else { Err(e) })
+        .map_err(|e| format!("cannot create database {name}: {e}"))
+}
+
+/// Applies the migrations that have not run yet.
+pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
+    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| format!("migration failed: {e}"))?;
+    for version in &applied {
+        tracing::info!(%version, "applied migration");
+    }
+    Ok(applied.len())
+}
+
+/// `postgres://u@h:5432/name?x` → (`postgres://u@h:5432`, `name`).
+pub fn split_database_name(url: &str) -> Option<(String, String)> {
+    let without_query = url.split('?').next()?;
+    let (server, name) = without_query.rsplit_once('/')?;
+    (!name.is_empty() && server.contains("://") && !server.ends_with('/')).then(|| (server.to_string(), name.to_string()))
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

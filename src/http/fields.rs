@@ -1,0 +1,39 @@
+//! Field validators and shapes shared by the domains' request bodies.
+
+use serde::{Deserialize, Deserializer};
+use validator::ValidationError;
+
+/// Lowercase words joined by hyphens: `innovation-ouverte`.
+pub fn validate_slug(slug: &str) -> Result<(), ValidationError> {
+    let well_formed = !slug.is_empty()
+        && slug.len() <= 100
+        && slug.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_slug").with_message("must be lowercase letters and digits joined by hyphens".into()))
+    }
+}
+
+/// An absolute http or https URL (no `javascript:`, `file:` or relative links).
+pub fn validate_http_url(value: &str) -> Result<(), ValidationError> {
+    let ok = value.len() <= 2000
+        && url::Url::parse(value).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
+    if ok { Ok(()) } else { Err(ValidationError::new("invalid_url").with_message("must be an absolute http(s) URL".into())) }
+}
+
+/// A readable slug made from a name: `L'innovation ouverte` → `l-innovation-ouverte`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = slug::slugify(name);
+    slug.truncate(80);
+    slug.trim_end_matches('-').to_string()
+}
+
+/// For PATCH bodies: tells "absent" (`None`) from "set to null" (`Some(None)`).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
