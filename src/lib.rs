@@ -1,0 +1,12 @@
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod editions;
+pub mod error;
+pub mod geo;
+pub mod health;
+pub mod http;
+pub mod labs;
+pub mod schema;

@@ -1,1 +1,146 @@
-fn main() {}
+//! The `mip` command line: serve, migrate, openapi, admin.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+use diesel::Connection;
+use diesel::pg::PgConnection;
+use mip::app::{AppState, build_app, openapi};
+use mip::auth::{Role, password};
+use mip::config::Settings;
+use mip::{db, demo};
+
+#[derive(Parser)]
+#[command(name = "mip", version, about = "The API of the Mois de l'innovation publique")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API (pending migrations run first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "MIP_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load the demo data set into an empty database (and allow a generated JWT secret).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account (the first one, typically).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (it never appears in the process list).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.settings);
+    let result = match cli.command {
+        Command::Serve { bind, demo } => serve(cli.settings, bind, demo),
+        Command::Migrate => connect_and_migrate(&cli.settings).map(|_| ()),
+        Command::Openapi => print_openapi(),
+        Command::Admin { command: AdminCommand::Create { email, .. } } => create_admin(&cli.settings, &email),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+fn connect_and_migrate(settings: &Settings) -> Result<PgConnection, String> {
+    db::create_database_if_missing(&settings.database_url)?;
+    let mut conn = PgConnection::establish(&settings.database_url)
+        .map_err(|e| format!("cannot connect to {}: {e}. Is PostgreSQL running? Set DATABASE_URL.", db::redact(&settings.database_url)))?;
+    db::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String> {
+    let settings = settings.validated(demo_mode)?;
+    let mut conn = connect_and_migrate(&settings)?;
+    if demo_mode && demo::load(&mut conn)? {
+        tracing::info!(
+            admin = demo::DEMO_ADMIN_EMAIL,
+            organizer = demo::DEMO_ORGANIZER_EMAIL,
+            password = demo::DEMO_PASSWORD,
+            "demo data loaded; demo accounts created"
+        );
+    }
+    drop(conn);
+    let pool = db::pool(&settings.database_url, settings.db_pool_size)?;
+    let state = web::Data::new(AppState::new(pool, settings));
+    tracing::info!(%bind, "listening");
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || build_app(state.clone()))
+            .bind(&bind)
+            .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+            .shutdown_timeout(20)
+            .run()
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
+}
+
+fn print_openapi() -> Result<(), String> {
+    use std::io::Write;
+    let spec = openapi().to_pretty_json().map_err(|e| e.to_string())?;
+    // A closed pipe (`mip openapi | head`) is the reader's choice, not an error.
+    match writeln!(std::io::stdout().lock(), "{spec}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the document: {e}")),
+        _ => Ok(()),
+    }
+}
+
+fn create_admin(settings: &Settings, email: &str) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if !email.contains('@') {
+        return Err("--email must be an email address".into());
+    }
+    password::check_strength(password, email).map_err(|e| format!("password {}", e.message))?;
+    let mut conn = connect_and_migrate(settings)?;
+    let hash = password::hash(password).map_err(|e| format!("{e:?}"))?;
+    mip::auth::repo::create(&mut conn, email, &hash, Role::Admin, None).map_err(|e| match e {
+        mip::error::ApiError::Conflict { .. } => format!("an account with the email {email} already exists"),
+        other => format!("{other}"),
+    })?;
+    println!("admin account {email} created");
+    Ok(())
+}

@@ -9,7 +9,7 @@ pub async fn not_found_or_wrong_method(request: HttpRequest) -> HttpResponse {
     let error = if request.resource_map().has_resource(request.path()) {
         ApiError::MethodNotAllowed
     } else {
-        ApiError::NotFound(format!("no route for `{}`", request.path()))
+        ApiError::NotFound(format!("route `{}`", request.path()))
     };
     error.error_response()
 }

@@ -37,3 +37,8 @@ where
 {
     Option::<T>::deserialize(deserializer).map(Some)
 }
+
+/// `53, 52,` → `["53", "52"]`: several values of one filter.
+pub fn split_list(raw: &str) -> Vec<String> {
+    raw.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()
+}

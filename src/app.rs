@@ -1,0 +1,102 @@
+//! Builds the actix `App`: middleware, the documented routes, the OpenAPI document, fallbacks.
+//! `main.rs` and the tests use the same function, so what is tested is what runs.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, web};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::JwtKeys;
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::error::{FieldError, Problem};
+use crate::http::{fallback, request_id};
+use crate::{auth, editions, geo, health, labs};
+
+/// What every handler may need, shared by all workers.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<JwtKeys>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, settings: Settings) -> Self {
+        let keys = JwtKeys::new(settings.jwt_secret.as_deref().unwrap_or_default());
+        AppState { pool, settings: Arc::new(settings), keys: Arc::new(keys) }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mip",
+        description = "The API of the Mois de l'innovation publique: editions, organizers, events, labs and reports. \
+                       Errors are RFC 9457 problem+json; lists are cursor-paginated; writes honour If-Match.",
+        license(name = "MIT")
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "editions", description = "Yearly editions and their tracks"),
+        (name = "labs", description = "Territorial innovation labs"),
+        (name = "auth", description = "Login and tokens"),
+        (name = "geography", description = "INSEE regions and departments"),
+        (name = "operations", description = "Health checks"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+    }
+}
+
+/// The routes under `/api/v1`, each registered once: this is also what the spec is made of.
+fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(auth::configure).configure(editions::configure).configure(labs::configure).configure(geo::configure);
+}
+
+fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi()).service(scope("/api/v1").configure(api_v1)).service(health::live).service(health::ready)
+}
+
+/// The OpenAPI document, generated from the registered handlers (no database needed).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented(App::new().into_utoipa_app()).split_for_parts().1
+}
+
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+    let cors = actix_cors::Cors::default()
+        .allow_any_origin()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["etag", "last-modified", "location", "retry-after", "x-request-id"])
+        .max_age(3600);
+    let app = App::new()
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(fallback::path_error))
+        .wrap(Compress::default())
+        .wrap(cors)
+        .wrap(from_fn(request_id::middleware))
+        .into_utoipa_app();
+    let (app, spec) = documented(app).split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(fallback::not_found_or_wrong_method))
+}

@@ -1,0 +1,148 @@
+//! The demo data set (`demo/seed.json`, embedded in the binary), loaded by `mip serve --demo`
+//! into an empty database through the same repo functions the API uses.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::Role;
+use crate::editions::model::{EditionForm, TrackForm};
+use crate::error::ApiError;
+use crate::labs::model::LabForm;
+use crate::schema::{editions, organizers};
+
+const SEED: &str = include_str!("../demo/seed.json");
+
+/// The demo accounts, printed at start-up and shown in the README.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@mip.example";
+pub const DEMO_ORGANIZER_EMAIL: &str = "lab@ti-lab.example";
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+#[derive(Deserialize)]
+pub struct Seed {
+    pub editions: Vec<SeedEdition>,
+    pub labs: Vec<SeedLab>,
+    pub organizers: Vec<SeedOrganizer>,
+    pub events: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+pub struct SeedEdition {
+    year: i32,
+    number: i32,
+    title: String,
+    theme: Option<String>,
+    description: Option<String>,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    referencing_opens_at: DateTime<Utc>,
+    referencing_closes_at: DateTime<Utc>,
+    tracks: Vec<SeedTrack>,
+}
+
+#[derive(Deserialize)]
+struct SeedTrack {
+    slug: String,
+    name: String,
+    position: i32,
+}
+
+#[derive(Deserialize)]
+pub struct SeedLab {
+    slug: String,
+    name: String,
+    region: String,
+    founded_year: Option<i32>,
+    active: bool,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SeedOrganizer {
+    pub slug: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub kind: String,
+    pub region: Option<String>,
+    pub department: Option<String>,
+    pub verified: bool,
+}
+
+pub fn seed() -> Result<Seed, String> {
+    serde_json::from_str(SEED).map_err(|e| format!("demo/seed.json is invalid: {e}"))
+}
+
+/// Loads the demo data unless the database already holds editions. Returns whether it loaded.
+pub fn load(conn: &mut PgConnection) -> Result<bool, String> {
+    let already: i64 = editions::table.count().get_result(conn).map_err(|e| e.to_string())?;
+    if already > 0 {
+        return Ok(false);
+    }
+    let seed = seed()?;
+    conn.transaction::<_, ApiError, _>(|conn| load_seed(conn, &seed)).map_err(|e| format!("loading the demo data failed: {e:?}"))?;
+    Ok(true)
+}
+
+fn load_seed(conn: &mut PgConnection, seed: &Seed) -> Result<(), ApiError> {
+    for edition in &seed.editions {
+        crate::editions::repo::create(
+            conn,
+            &EditionForm {
+                year: edition.year,
+                number: edition.number,
+                title: edition.title.clone(),
+                theme: edition.theme.clone(),
+                description: edition.description.clone(),
+                starts_on: edition.starts_on,
+                ends_on: edition.ends_on,
+                referencing_opens_at: edition.referencing_opens_at,
+                referencing_closes_at: edition.referencing_closes_at,
+                changes_require_review: false,
+            },
+        )?;
+        for track in &edition.tracks {
+            let form = TrackForm { slug: Some(track.slug.clone()), name: track.name.clone(), description: None, position: track.position };
+            crate::editions::repo::create_track(conn, edition.year, &form)?;
+        }
+    }
+    for organizer in &seed.organizers {
+        diesel::insert_into(organizers::table)
+            .values((
+                organizers::id.eq(Uuid::now_v7()),
+                organizers::slug.eq(&organizer.slug),
+                organizers::name.eq(&organizer.name),
+                organizers::acronym.eq(&organizer.acronym),
+                organizers::kind.eq(&organizer.kind),
+                organizers::region_code.eq(&organizer.region),
+                organizers::department_code.eq(&organizer.department),
+                organizers::contact_email.eq(format!("contact@{}.example", organizer.slug)),
+                organizers::verified.eq(organizer.verified),
+                organizers::verified_at.eq(organizer.verified.then(Utc::now)),
+            ))
+            .execute(conn)?;
+    }
+    for lab in &seed.labs {
+        let organizer_id: Option<Uuid> =
+            organizers::table.filter(organizers::slug.eq(&lab.slug)).select(organizers::id).first(conn).optional()?;
+        crate::labs::repo::create(
+            conn,
+            &LabForm {
+                slug: Some(lab.slug.clone()),
+                name: lab.name.clone(),
+                region: lab.region.clone(),
+                host: None,
+                website: None,
+                founded_year: lab.founded_year,
+                active: lab.active,
+                description: lab.description.clone(),
+                organizer_id,
+            },
+        )?;
+    }
+    let password_hash = crate::auth::password::hash(DEMO_PASSWORD)?;
+    crate::auth::repo::create(conn, DEMO_ADMIN_EMAIL, &password_hash, Role::Admin, None)?;
+    let ti_lab: Uuid = organizers::table.filter(organizers::slug.eq("ti-lab")).select(organizers::id).first(conn)?;
+    crate::auth::repo::create(conn, DEMO_ORGANIZER_EMAIL, &password_hash, Role::Organizer, Some(ti_lab))?;
+    Ok(())
+}

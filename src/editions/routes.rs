@@ -1,0 +1,245 @@
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+
+use super::model::{EditionForm, EditionOut, EditionPatch, TrackForm, TrackOut, TrackPatch};
+use super::repo;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db;
+use crate::error::{ApiResult, Problem};
+use crate::http::conditional::{Conditional, expected_version, version_etag};
+use crate::http::json::ValidJson;
+use crate::http::pagination::{Page, PageParams, page};
+use crate::http::query::Query;
+
+fn edition_etag(edition: &EditionOut) -> String {
+    version_etag(edition.version, Some(edition.phase.as_str()))
+}
+
+/// Editions, newest first, each with its tracks and its phase.
+#[utoipa::path(
+    tag = "editions",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of editions", body = Page<EditionOut>),
+        (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/editions")]
+pub async fn list_editions(state: web::Data<AppState>, request: HttpRequest, params: Query<PageParams>) -> ApiResult<HttpResponse> {
+    let limit = params.limit()?;
+    let before_year = params.cursor::<i32>("editions")?;
+    let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, before_year, limit)).await?;
+    let last_modified = rows.iter().map(|e| e.updated_at).max();
+    let body = page(rows, limit, total, "editions", |e| e.year);
+    Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
+}
+
+/// One edition by year.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year", example = 2021)),
+    responses(
+        (status = 200, description = "The edition", body = EditionOut),
+        (status = 304, description = "Not modified since the given ETag"),
+        (status = 404, description = "No edition that year", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/editions/{year}")]
+pub async fn get_edition(state: web::Data<AppState>, request: HttpRequest, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let year = year.into_inner();
+    let edition = db::run(&state.pool, move |conn| repo::find(conn, year)).await?;
+    Ok(Conditional::ok().etag(edition_etag(&edition)).last_modified(Some(edition.updated_at)).json(&request, &edition))
+}
+
+/// Create an edition (admins).
+#[utoipa::path(
+    tag = "editions",
+    request_body = EditionForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = EditionOut),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Year or number taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/editions")]
+pub async fn create_edition(state: web::Data<AppState>, request: HttpRequest, caller: Caller, form: ValidJson<EditionForm>) -> ApiResult<HttpResponse> {
+    caller.admin()?;
+    let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
+    let location = format!("/api/v1/editions/{}", edition.year);
+    let mut response = Conditional::created().etag(edition_etag(&edition)).json(&request, &edition);
+    response.headers_mut().insert(actix_web::http::header::LOCATION, location.parse().map_err(crate::error::ApiError::internal)?);
+    Ok(response)
+}
+
+/// Change an edition (admins). Send `If-Match` with the ETag you read to avoid lost updates.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year")),
+    request_body = EditionPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = EditionOut),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No edition that year", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Number taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/editions/{year}")]
+pub async fn update_edition(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    year: web::Path<i32>,
+    patch: ValidJson<EditionPatch>,
+) -> ApiResult<HttpResponse> {
+    caller.admin()?;
+    let expected = expected_version(&request)?;
+    let year = year.into_inner();
+    let edition = db::run(&state.pool, move |conn| repo::update(conn, year, expected, &patch.0)).await?;
+    Ok(Conditional::ok().etag(edition_etag(&edition)).json(&request, &edition))
+}
+
+/// Delete an edition and its tracks (admins). Refused while events belong to it.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No edition that year", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Events belong to it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/editions/{year}")]
+pub async fn delete_edition(state: web::Data<AppState>, caller: Caller, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+    caller.admin()?;
+    let year = year.into_inner();
+    db::run(&state.pool, move |conn| repo::delete(conn, year)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The tracks of an edition, in programme order.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year")),
+    responses(
+        (status = 200, description = "Tracks", body = Vec<TrackOut>),
+        (status = 404, description = "No edition that year", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/editions/{year}/tracks")]
+pub async fn list_tracks(state: web::Data<AppState>, request: HttpRequest, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let year = year.into_inner();
+    let tracks = db::run(&state.pool, move |conn| repo::list_tracks(conn, year)).await?;
+    let tracks: Vec<TrackOut> = tracks.into_iter().map(TrackOut::from).collect();
+    Ok(Conditional::ok().json(&request, &tracks))
+}
+
+/// One track.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year"), ("slug" = String, Path, description = "The track's slug")),
+    responses(
+        (status = 200, description = "The track", body = TrackOut),
+        (status = 404, description = "No such edition or track", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/editions/{year}/tracks/{slug}")]
+pub async fn get_track(state: web::Data<AppState>, request: HttpRequest, path: web::Path<(i32, String)>) -> ApiResult<HttpResponse> {
+    let (year, slug) = path.into_inner();
+    let track = TrackOut::from(db::run(&state.pool, move |conn| repo::find_track(conn, year, &slug)).await?);
+    Ok(Conditional::ok().etag(version_etag(track.version, None)).json(&request, &track))
+}
+
+/// Add a track to an edition (admins).
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year")),
+    request_body = TrackForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = TrackOut),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No edition that year", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug taken in this edition", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/editions/{year}/tracks")]
+pub async fn create_track(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    year: web::Path<i32>,
+    form: ValidJson<TrackForm>,
+) -> ApiResult<HttpResponse> {
+    caller.admin()?;
+    let year = year.into_inner();
+    let track = TrackOut::from(db::run(&state.pool, move |conn| repo::create_track(conn, year, &form.0)).await?);
+    Ok(Conditional::created().etag(version_etag(track.version, None)).json(&request, &track))
+}
+
+/// Change a track (admins), with `If-Match`.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year"), ("slug" = String, Path, description = "The track's slug")),
+    request_body = TrackPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = TrackOut),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such edition or track", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A rule is broken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/editions/{year}/tracks/{slug}")]
+pub async fn update_track(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    path: web::Path<(i32, String)>,
+    patch: ValidJson<TrackPatch>,
+) -> ApiResult<HttpResponse> {
+    caller.admin()?;
+    let expected = expected_version(&request)?;
+    let (year, slug) = path.into_inner();
+    let track = TrackOut::from(db::run(&state.pool, move |conn| repo::update_track(conn, year, &slug, expected, &patch.0)).await?);
+    Ok(Conditional::ok().etag(version_etag(track.version, None)).json(&request, &track))
+}
+
+/// Remove a track (admins). Refused while events use it.
+#[utoipa::path(
+    tag = "editions",
+    params(("year" = i32, Path, description = "The edition's year"), ("slug" = String, Path, description = "The track's slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such edition or track", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Events use it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/editions/{year}/tracks/{slug}")]
+pub async fn delete_track(state: web::Data<AppState>, caller: Caller, path: web::Path<(i32, String)>) -> ApiResult<HttpResponse> {
+    caller.admin()?;
+    let (year, slug) = path.into_inner();
+    db::run(&state.pool, move |conn| repo::delete_track(conn, year, &slug)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

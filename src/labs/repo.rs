@@ -1,0 +1,151 @@
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::model::{FigureForm, FigureRow, LabChanges, LabForm, LabOut, LabPatch, LabRow, check_founded_year};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::geo::repo::geography;
+use crate::http::fields::slugify;
+use crate::schema::{lab_figures, labs, organizers};
+
+fn not_found(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("lab `{slug}`"))
+}
+
+fn find_row(conn: &mut PgConnection, slug: &str) -> ApiResult<LabRow> {
+    labs::table.filter(labs::slug.eq(slug)).select(LabRow::as_select()).first(conn).optional()?.ok_or_else(|| not_found(slug))
+}
+
+fn present(conn: &mut PgConnection, rows: Vec<LabRow>) -> ApiResult<Vec<LabOut>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let figures: Vec<FigureRow> =
+        lab_figures::table.filter(lab_figures::lab_id.eq_any(&ids)).order(lab_figures::year).select(FigureRow::as_select()).load(conn)?;
+    let geo = geography(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let region = geo.region(&row.region_code).ok_or_else(|| ApiError::internal("lab in an unknown region"))?;
+            let mine = figures.iter().filter(|f| f.lab_id == row.id).cloned().collect();
+            Ok(LabOut::new(row, region, mine))
+        })
+        .collect()
+}
+
+pub fn find(conn: &mut PgConnection, slug: &str) -> ApiResult<LabOut> {
+    let row = find_row(conn, slug)?;
+    Ok(present(conn, vec![row])?.remove(0))
+}
+
+/// Labs by slug. `after_slug` is the cursor.
+pub fn list(conn: &mut PgConnection, regions: &[String], active: Option<bool>, after_slug: Option<String>, limit: i64) -> ApiResult<(Vec<LabOut>, i64)> {
+    let filtered = || {
+        let mut query = labs::table.into_boxed();
+        if !regions.is_empty() {
+            query = query.filter(labs::region_code.eq_any(regions));
+        }
+        if let Some(active) = active {
+            query = query.filter(labs::active.eq(active));
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn)?;
+    let mut query = filtered().select(LabRow::as_select()).order(labs::slug).limit(limit + 1);
+    if let Some(after) = after_slug {
+        query = query.filter(labs::slug.gt(after));
+    }
+    let rows = query.load(conn)?;
+    Ok((present(conn, rows)?, total))
+}
+
+/// Region known, organizer known: the references a lab makes.
+fn check_references(conn: &mut PgConnection, region: Option<&str>, organizer: Option<Uuid>) -> ApiResult<Vec<FieldError>> {
+    let mut errors = geography(conn)?.check("", region, None, None);
+    if let Some(organizer) = organizer {
+        let exists: bool = diesel::select(diesel::dsl::exists(organizers::table.find(organizer))).get_result(conn)?;
+        if !exists {
+            errors.push(FieldError::new("organizer_id", "unknown_organizer", "no organizer has this id"));
+        }
+    }
+    Ok(errors)
+}
+
+pub fn create(conn: &mut PgConnection, form: &LabForm) -> ApiResult<LabOut> {
+    let mut errors = check_references(conn, Some(&form.region), form.organizer_id)?;
+    errors.extend(form.founded_year.map(check_founded_year).unwrap_or_default());
+    let slug = form.slug.clone().unwrap_or_else(|| slugify(&form.name));
+    if slug.is_empty() {
+        errors.push(FieldError::new("slug", "required", "give a slug: none can be made from this name"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    diesel::insert_into(labs::table)
+        .values((
+            labs::id.eq(Uuid::now_v7()),
+            labs::slug.eq(&slug),
+            labs::name.eq(&form.name),
+            labs::region_code.eq(&form.region),
+            labs::host.eq(&form.host),
+            labs::website.eq(&form.website),
+            labs::founded_year.eq(form.founded_year),
+            labs::active.eq(form.active),
+            labs::description.eq(&form.description),
+            labs::organizer_id.eq(form.organizer_id),
+        ))
+        .execute(conn)?;
+    find(conn, &slug)
+}
+
+pub fn update(conn: &mut PgConnection, slug: &str, expected_version: Option<i32>, patch: LabPatch) -> ApiResult<LabOut> {
+    conn.transaction(|conn| {
+        let current = find_row(conn, slug)?;
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
+        }
+        let mut errors = patch.check();
+        errors.extend(check_references(conn, patch.region.as_deref(), patch.organizer_id.flatten())?);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let changes: LabChanges = patch.into_changes();
+        let new_slug = changes.slug.clone().unwrap_or_else(|| current.slug.clone());
+        match diesel::update(labs::table.find(current.id)).set(&changes).execute(conn) {
+            Ok(_) | Err(diesel::result::Error::QueryBuilderError(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+        find(conn, &new_slug)
+    })
+}
+
+pub fn delete(conn: &mut PgConnection, slug: &str) -> ApiResult<()> {
+    match diesel::delete(labs::table.filter(labs::slug.eq(slug))).execute(conn)? {
+        0 => Err(not_found(slug)),
+        _ => Ok(()),
+    }
+}
+
+/// Sets a year's figures, replacing what was there.
+pub fn put_figures(conn: &mut PgConnection, slug: &str, year: i32, form: &FigureForm) -> ApiResult<LabOut> {
+    if !(2014..=2100).contains(&year) {
+        return Err(ApiError::bad_param("year", "must be between 2014 and 2100"));
+    }
+    let lab = find_row(conn, slug)?;
+    let row = FigureRow { lab_id: lab.id, year, projects_led: form.projects_led, projects_supported: form.projects_supported, trainings: form.trainings };
+    diesel::insert_into(lab_figures::table)
+        .values(&row)
+        .on_conflict((lab_figures::lab_id, lab_figures::year))
+        .do_update()
+        .set((
+            lab_figures::projects_led.eq(row.projects_led),
+            lab_figures::projects_supported.eq(row.projects_supported),
+            lab_figures::trainings.eq(row.trainings),
+        ))
+        .execute(conn)?;
+    find(conn, slug)
+}
+
+pub fn delete_figures(conn: &mut PgConnection, slug: &str, year: i32) -> ApiResult<()> {
+    let lab = find_row(conn, slug)?;
+    match diesel::delete(lab_figures::table.find((lab.id, year))).execute(conn)? {
+        0 => Err(ApiError::NotFound(format!("figures of `{slug}` for {year}"))),
+        _ => Ok(()),
+    }
+}
