@@ -58,7 +58,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
     }
 }
 
@@ -71,7 +74,10 @@ fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi()).service(scope("/api/v1").configure(api_v1)).service(health::live).service(health::ready)
+    app.openapi(ApiDoc::openapi())
+        .service(scope("/api/v1").configure(api_v1))
+        .service(health::live)
+        .service(health::ready)
 }
 
 /// The OpenAPI document, generated from the registered handlers (no database needed).
@@ -81,7 +87,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub fn build_app(
     state: web::Data<AppState>,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let cors = actix_cors::Cors::default()
         .allow_any_origin()
         .allow_any_method()

@@ -52,10 +52,7 @@ pub fn create_database_if_missing(database_url: &str) -> Result<(), String> {
     let (server_url, name) = split_database_name(database_url)
         .ok_or_else(|| format!("DATABASE_URL has no database name: {}", redact(database_url)))?;
     let mut conn = PgConnection::establish(&format!("{server_url}/postgres")).map_err(|e| {
-        format!(
-            "cannot reach PostgreSQL at {}: {e}. Start PostgreSQL or set DATABASE_URL.",
-            redact(database_url)
-        )
+        format!("cannot reach PostgreSQL at {}: {e}. Start PostgreSQL or set DATABASE_URL.", redact(database_url))
     })?;
     let quoted = format!("\"{}\"", name.replace('"', "\"\""));
     diesel::sql_query(format!("CREATE DATABASE {quoted}"))
@@ -78,7 +75,8 @@ pub fn migrate(conn: &mut PgConnection) -> Result<usize, String> {
 pub fn split_database_name(url: &str) -> Option<(String, String)> {
     let without_query = url.split('?').next()?;
     let (server, name) = without_query.rsplit_once('/')?;
-    (!name.is_empty() && server.contains("://") && !server.ends_with('/')).then(|| (server.to_string(), name.to_string()))
+    (!name.is_empty() && server.contains("://") && !server.ends_with('/'))
+        .then(|| (server.to_string(), name.to_string()))
 }
 
 /// The URL without its password, for messages.

@@ -80,7 +80,8 @@ pub fn load(conn: &mut PgConnection) -> Result<bool, String> {
         return Ok(false);
     }
     let seed = seed()?;
-    conn.transaction::<_, ApiError, _>(|conn| load_seed(conn, &seed)).map_err(|e| format!("loading the demo data failed: {e:?}"))?;
+    conn.transaction::<_, ApiError, _>(|conn| load_seed(conn, &seed))
+        .map_err(|e| format!("loading the demo data failed: {e:?}"))?;
     Ok(true)
 }
 
@@ -102,7 +103,12 @@ fn load_seed(conn: &mut PgConnection, seed: &Seed) -> Result<(), ApiError> {
             },
         )?;
         for track in &edition.tracks {
-            let form = TrackForm { slug: Some(track.slug.clone()), name: track.name.clone(), description: None, position: track.position };
+            let form = TrackForm {
+                slug: Some(track.slug.clone()),
+                name: track.name.clone(),
+                description: None,
+                position: track.position,
+            };
             crate::editions::repo::create_track(conn, edition.year, &form)?;
         }
     }

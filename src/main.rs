@@ -74,7 +74,8 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if settings.log_format == "json" {
         builder.json().with_current_span(true).init();
@@ -85,8 +86,12 @@ fn init_logging(settings: &Settings) {
 
 fn connect_and_migrate(settings: &Settings) -> Result<PgConnection, String> {
     db::create_database_if_missing(&settings.database_url)?;
-    let mut conn = PgConnection::establish(&settings.database_url)
-        .map_err(|e| format!("cannot connect to {}: {e}. Is PostgreSQL running? Set DATABASE_URL.", db::redact(&settings.database_url)))?;
+    let mut conn = PgConnection::establish(&settings.database_url).map_err(|e| {
+        format!(
+            "cannot connect to {}: {e}. Is PostgreSQL running? Set DATABASE_URL.",
+            db::redact(&settings.database_url)
+        )
+    })?;
     db::migrate(&mut conn)?;
     Ok(conn)
 }

@@ -39,7 +39,8 @@ impl Principal {
     pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
         match &self.scopes {
             Some(scopes) if !scopes.contains(&scope) => {
-                let name = serde_json::to_value(scope).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                let name =
+                    serde_json::to_value(scope).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
                 Err(ApiError::Forbidden(format!("this API token lacks the `{name}` scope")))
             }
             _ => Ok(()),
@@ -89,7 +90,9 @@ fn bearer_token(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| ApiError::Unauthorized("unreadable Authorization header".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(Some(token.trim().to_string())),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
+        }
         _ => Err(ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into())),
     }
 }
@@ -114,8 +117,11 @@ impl FromRequest for Caller {
             };
             if let Some(token_id) = claims.jti {
                 // API tokens are revocable: each use is checked against the server-side record.
-                let record = crate::db::run(&state.pool, move |conn| crate::auth::api_tokens::touch_live_token(conn, token_id)).await?;
-                let record = record.ok_or_else(|| ApiError::Unauthorized("the API token is revoked or expired".into()))?;
+                let record =
+                    crate::db::run(&state.pool, move |conn| crate::auth::api_tokens::touch_live_token(conn, token_id))
+                        .await?;
+                let record =
+                    record.ok_or_else(|| ApiError::Unauthorized("the API token is revoked or expired".into()))?;
                 principal.scopes = Some(record.scopes);
                 principal.token_id = Some(token_id);
             }

@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (the crate's defaults are OWASP's recommended parameters).
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 use crate::error::{ApiError, FieldError};
 
@@ -15,7 +15,8 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(stored_hash)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Spends the time of one verification, so an unknown email answers as slowly as a wrong password.
@@ -29,10 +30,18 @@ pub fn verify_against_nothing(password: &str) {
 pub fn check_strength(password: &str, email: &str) -> Result<(), FieldError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(FieldError::new("password", "too_short", format!("must be at least {MIN_PASSWORD_CHARS} characters long")));
+        return Err(FieldError::new(
+            "password",
+            "too_short",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters long"),
+        ));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(FieldError::new("password", "too_long", format!("must be at most {MAX_PASSWORD_CHARS} characters long")));
+        return Err(FieldError::new(
+            "password",
+            "too_long",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters long"),
+        ));
     }
     if password.trim().eq_ignore_ascii_case(email.trim()) {
         return Err(FieldError::new("password", "equals_email", "must not be the email address"));

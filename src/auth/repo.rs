@@ -7,7 +7,11 @@ use crate::schema::accounts;
 
 pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Account>> {
     accounts::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(").bind::<diesel::sql_types::Text, _>(email).sql(")"))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        )
         .select(Account::as_select())
         .first(conn)
         .optional()

@@ -13,6 +13,17 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{login_failures, refresh_tokens};
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct RefreshRow {
+    id: Uuid,
+    account_id: Uuid,
+    family_id: Uuid,
+    expires_at: chrono::DateTime<Utc>,
+    used_at: Option<chrono::DateTime<Utc>>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
+}
+
 const WRONG_CREDENTIALS: &str = "wrong email or password";
 
 pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse> {
@@ -38,7 +49,9 @@ pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse
                 Ok((account, refresh))
             }
             _ => {
-                diesel::insert_into(login_failures::table).values(login_failures::email_key.eq(&email_key)).execute(conn)?;
+                diesel::insert_into(login_failures::table)
+                    .values(login_failures::email_key.eq(&email_key))
+                    .execute(conn)?;
                 Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()))
             }
         }
@@ -49,7 +62,12 @@ pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse
 }
 
 /// 429 once an account has failed `max_failures` times within `window`.
-fn refuse_when_throttled(conn: &mut PgConnection, email_key: &str, max_failures: i64, window: Duration) -> ApiResult<()> {
+fn refuse_when_throttled(
+    conn: &mut PgConnection,
+    email_key: &str,
+    max_failures: i64,
+    window: Duration,
+) -> ApiResult<()> {
     let since = Utc::now() - window;
     let recent = login_failures::table
         .filter(login_failures::email_key.eq(email_key))
@@ -58,7 +76,8 @@ fn refuse_when_throttled(conn: &mut PgConnection, email_key: &str, max_failures:
     if count < max_failures {
         return Ok(());
     }
-    let oldest = recent.select(diesel::dsl::min(login_failures::failed_at)).first::<Option<chrono::DateTime<Utc>>>(conn)?;
+    let oldest =
+        recent.select(diesel::dsl::min(login_failures::failed_at)).first::<Option<chrono::DateTime<Utc>>>(conn)?;
     let retry_after = oldest.map(|at| (at + window - Utc::now()).num_seconds().max(1)).unwrap_or(1) as u64;
     Err(ApiError::TooManyRequests { retry_after_secs: retry_after })
 }
@@ -83,21 +102,15 @@ pub async fn refresh(state: &AppState, token: String) -> ApiResult<TokenResponse
     let rotated = crate::db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let invalid = || ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into());
-            let row: Option<(Uuid, Uuid, Uuid, chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>)> =
-                refresh_tokens::table
-                    .filter(refresh_tokens::token_hash.eq(tokens::sha256_hex(&token)))
-                    .select((
-                        refresh_tokens::id,
-                        refresh_tokens::account_id,
-                        refresh_tokens::family_id,
-                        refresh_tokens::expires_at,
-                        refresh_tokens::used_at,
-                        refresh_tokens::revoked_at,
-                    ))
-                    .for_update()
-                    .first(conn)
-                    .optional()?;
-            let Some((id, account_id, family, expires_at, used_at, revoked_at)) = row else { return Err(invalid()) };
+            let row: Option<RefreshRow> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(tokens::sha256_hex(&token)))
+                .select(RefreshRow::as_select())
+                .for_update()
+                .first(conn)
+                .optional()?;
+            let Some(RefreshRow { id, account_id, family_id: family, expires_at, used_at, revoked_at }) = row else {
+                return Err(invalid());
+            };
             if used_at.is_some() {
                 tracing::warn!(%account_id, "refresh token reused: revoking its chain");
                 revoke_family(conn, family)?;
@@ -135,12 +148,18 @@ pub async fn logout(state: &AppState, token: String) -> ApiResult<()> {
 }
 
 fn revoke_family(conn: &mut PgConnection, family: Uuid) -> QueryResult<usize> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)).filter(refresh_tokens::revoked_at.is_null()))
-        .set(refresh_tokens::revoked_at.eq(Utc::now()))
-        .execute(conn)
+    diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)
 }
 
-async fn token_response(state: &AppState, account: &Account, refresh_token: Option<String>) -> ApiResult<TokenResponse> {
+async fn token_response(
+    state: &AppState,
+    account: &Account,
+    refresh_token: Option<String>,
+) -> ApiResult<TokenResponse> {
     let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("account with an unknown role"))?;
     let ttl = state.settings.access_token_ttl_secs;
     let access_token = state.keys.access_token(account.id, role, account.organizer_id, ttl)?;

@@ -59,23 +59,31 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|error| {
-            use jsonwebtoken::errors::ErrorKind;
-            let reason = match error.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::InvalidAudience => "the token is not meant for this API",
-                ErrorKind::InvalidIssuer => "the token was not issued by this API",
-                ErrorKind::InvalidAlgorithm => "the token is not signed with HS256",
-                ErrorKind::InvalidSignature => "the token's signature is invalid",
-                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-                _ => "the token is malformed",
-            };
-            ApiError::Unauthorized(reason.into())
-        })
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
+            |error| {
+                use jsonwebtoken::errors::ErrorKind;
+                let reason = match error.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::InvalidAudience => "the token is not meant for this API",
+                    ErrorKind::InvalidIssuer => "the token was not issued by this API",
+                    ErrorKind::InvalidAlgorithm => "the token is not signed with HS256",
+                    ErrorKind::InvalidSignature => "the token's signature is invalid",
+                    ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+                    _ => "the token is malformed",
+                };
+                ApiError::Unauthorized(reason.into())
+            },
+        )
     }
 
     /// A short-lived access token for a logged-in account.
-    pub fn access_token(&self, account: Uuid, role: Role, organizer: Option<Uuid>, ttl_secs: u64) -> Result<String, ApiError> {
+    pub fn access_token(
+        &self,
+        account: Uuid,
+        role: Role,
+        organizer: Option<Uuid>,
+        ttl_secs: u64,
+    ) -> Result<String, ApiError> {
         let now = Utc::now().timestamp();
         self.sign(&Claims {
             sub: account,

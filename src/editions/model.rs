@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::FieldError;
-use crate::http::fields::{nullable, validate_slug};
+use crate::http::fields::{check_nullable_length, nullable, validate_slug};
 use crate::schema::{editions, tracks};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -111,7 +111,13 @@ pub struct TrackOut {
 
 impl From<TrackRow> for TrackOut {
     fn from(row: TrackRow) -> Self {
-        TrackOut { slug: row.slug, name: row.name, description: row.description, position: row.position, version: row.version }
+        TrackOut {
+            slug: row.slug,
+            name: row.name,
+            description: row.description,
+            position: row.position,
+            version: row.version,
+        }
     }
 }
 
@@ -242,18 +248,10 @@ pub fn check_dates(dates: &EditionDates) -> Vec<FieldError> {
 
 /// Long text is bounded in patches too (validator does not see inside the double option).
 pub fn check_patch_lengths(patch: &EditionPatch) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if let Some(Some(theme)) = &patch.theme {
-        if theme.chars().count() > 200 {
-            errors.push(FieldError::new("theme", "length", "must be at most 200 characters long"));
-        }
-    }
-    if let Some(Some(description)) = &patch.description {
-        if description.chars().count() > 10000 {
-            errors.push(FieldError::new("description", "length", "must be at most 10000 characters long"));
-        }
-    }
-    errors
+    [check_nullable_length("theme", &patch.theme, 200), check_nullable_length("description", &patch.description, 10000)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// A new track. Without a slug, one is made from the name.

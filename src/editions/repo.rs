@@ -2,7 +2,10 @@ use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::model::{EditionDates, EditionForm, EditionOut, EditionPatch, EditionRow, TrackForm, TrackPatch, TrackRow, check_dates, check_patch_lengths};
+use super::model::{
+    EditionDates, EditionForm, EditionOut, EditionPatch, EditionRow, TrackForm, TrackPatch, TrackRow, check_dates,
+    check_patch_lengths,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::http::fields::slugify;
 use crate::schema::{editions, tracks};
@@ -30,7 +33,8 @@ fn with_tracks(conn: &mut PgConnection, rows: Vec<EditionRow>) -> ApiResult<Vec<
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut all_tracks).into_iter().partition(|t| t.edition_year == row.year);
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut all_tracks).into_iter().partition(|t| t.edition_year == row.year);
             all_tracks = rest;
             EditionOut::new(row, mine, now)
         })
@@ -45,7 +49,8 @@ pub fn find(conn: &mut PgConnection, year: i32) -> ApiResult<EditionOut> {
 /// Newest first. `before_year` is the cursor: the last year of the previous page.
 pub fn list(conn: &mut PgConnection, before_year: Option<i32>, limit: i64) -> ApiResult<(Vec<EditionOut>, i64)> {
     let total = editions::table.count().get_result(conn)?;
-    let mut query = editions::table.select(EditionRow::as_select()).order(editions::year.desc()).limit(limit + 1).into_boxed();
+    let mut query =
+        editions::table.select(EditionRow::as_select()).order(editions::year.desc()).limit(limit + 1).into_boxed();
     if let Some(year) = before_year {
         query = query.filter(editions::year.lt(year));
     }
@@ -69,10 +74,20 @@ pub fn create(conn: &mut PgConnection, form: &EditionForm) -> ApiResult<EditionO
 
 /// Applies a patch when `expected_version` (from If-Match) is current; the merged dates must
 /// still respect the rules.
-pub fn update(conn: &mut PgConnection, year: i32, expected_version: Option<i32>, patch: &EditionPatch) -> ApiResult<EditionOut> {
+pub fn update(
+    conn: &mut PgConnection,
+    year: i32,
+    expected_version: Option<i32>,
+    patch: &EditionPatch,
+) -> ApiResult<EditionOut> {
     conn.transaction(|conn| {
-        let current: EditionRow =
-            editions::table.find(year).select(EditionRow::as_select()).for_update().first(conn).optional()?.ok_or_else(|| not_found(year))?;
+        let current: EditionRow = editions::table
+            .find(year)
+            .select(EditionRow::as_select())
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| not_found(year))?;
         if expected_version.is_some_and(|v| v != current.version) {
             return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
         }
@@ -138,7 +153,13 @@ pub fn create_track(conn: &mut PgConnection, year: i32, form: &TrackForm) -> Api
         .get_result(conn)?)
 }
 
-pub fn update_track(conn: &mut PgConnection, year: i32, slug: &str, expected_version: Option<i32>, patch: &TrackPatch) -> ApiResult<TrackRow> {
+pub fn update_track(
+    conn: &mut PgConnection,
+    year: i32,
+    slug: &str,
+    expected_version: Option<i32>,
+    patch: &TrackPatch,
+) -> ApiResult<TrackRow> {
     let current = find_track(conn, year, slug)?;
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));

@@ -25,7 +25,11 @@ fn edition_etag(edition: &EditionOut) -> String {
     )
 )]
 #[get("/editions")]
-pub async fn list_editions(state: web::Data<AppState>, request: HttpRequest, params: Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list_editions(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    params: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
     let limit = params.limit()?;
     let before_year = params.cursor::<i32>("editions")?;
     let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, before_year, limit)).await?;
@@ -45,7 +49,11 @@ pub async fn list_editions(state: web::Data<AppState>, request: HttpRequest, par
     )
 )]
 #[get("/editions/{year}")]
-pub async fn get_edition(state: web::Data<AppState>, request: HttpRequest, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn get_edition(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    year: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     let year = year.into_inner();
     let edition = db::run(&state.pool, move |conn| repo::find(conn, year)).await?;
     Ok(Conditional::ok().etag(edition_etag(&edition)).last_modified(Some(edition.updated_at)).json(&request, &edition))
@@ -66,12 +74,19 @@ pub async fn get_edition(state: web::Data<AppState>, request: HttpRequest, year:
     )
 )]
 #[post("/editions")]
-pub async fn create_edition(state: web::Data<AppState>, request: HttpRequest, caller: Caller, form: ValidJson<EditionForm>) -> ApiResult<HttpResponse> {
+pub async fn create_edition(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    form: ValidJson<EditionForm>,
+) -> ApiResult<HttpResponse> {
     caller.admin()?;
     let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
     let location = format!("/api/v1/editions/{}", edition.year);
     let mut response = Conditional::created().etag(edition_etag(&edition)).json(&request, &edition);
-    response.headers_mut().insert(actix_web::http::header::LOCATION, location.parse().map_err(crate::error::ApiError::internal)?);
+    response
+        .headers_mut()
+        .insert(actix_web::http::header::LOCATION, location.parse().map_err(crate::error::ApiError::internal)?);
     Ok(response)
 }
 
@@ -121,7 +136,11 @@ pub async fn update_edition(
     )
 )]
 #[delete("/editions/{year}")]
-pub async fn delete_edition(state: web::Data<AppState>, caller: Caller, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn delete_edition(
+    state: web::Data<AppState>,
+    caller: Caller,
+    year: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     caller.admin()?;
     let year = year.into_inner();
     db::run(&state.pool, move |conn| repo::delete(conn, year)).await?;
@@ -138,7 +157,11 @@ pub async fn delete_edition(state: web::Data<AppState>, caller: Caller, year: we
     )
 )]
 #[get("/editions/{year}/tracks")]
-pub async fn list_tracks(state: web::Data<AppState>, request: HttpRequest, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_tracks(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    year: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     let year = year.into_inner();
     let tracks = db::run(&state.pool, move |conn| repo::list_tracks(conn, year)).await?;
     let tracks: Vec<TrackOut> = tracks.into_iter().map(TrackOut::from).collect();
@@ -155,7 +178,11 @@ pub async fn list_tracks(state: web::Data<AppState>, request: HttpRequest, year:
     )
 )]
 #[get("/editions/{year}/tracks/{slug}")]
-pub async fn get_track(state: web::Data<AppState>, request: HttpRequest, path: web::Path<(i32, String)>) -> ApiResult<HttpResponse> {
+pub async fn get_track(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<(i32, String)>,
+) -> ApiResult<HttpResponse> {
     let (year, slug) = path.into_inner();
     let track = TrackOut::from(db::run(&state.pool, move |conn| repo::find_track(conn, year, &slug)).await?);
     Ok(Conditional::ok().etag(version_etag(track.version, None)).json(&request, &track))
@@ -219,7 +246,9 @@ pub async fn update_track(
     caller.admin()?;
     let expected = expected_version(&request)?;
     let (year, slug) = path.into_inner();
-    let track = TrackOut::from(db::run(&state.pool, move |conn| repo::update_track(conn, year, &slug, expected, &patch.0)).await?);
+    let track = TrackOut::from(
+        db::run(&state.pool, move |conn| repo::update_track(conn, year, &slug, expected, &patch.0)).await?,
+    );
     Ok(Conditional::ok().etag(version_etag(track.version, None)).json(&request, &track))
 }
 
@@ -237,7 +266,11 @@ pub async fn update_track(
     )
 )]
 #[delete("/editions/{year}/tracks/{slug}")]
-pub async fn delete_track(state: web::Data<AppState>, caller: Caller, path: web::Path<(i32, String)>) -> ApiResult<HttpResponse> {
+pub async fn delete_track(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(i32, String)>,
+) -> ApiResult<HttpResponse> {
     caller.admin()?;
     let (year, slug) = path.into_inner();
     db::run(&state.pool, move |conn| repo::delete_track(conn, year, &slug)).await?;

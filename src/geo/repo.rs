@@ -71,12 +71,22 @@ impl Geography {
 
     /// Checks a place: the region exists, the department exists and lies in the region,
     /// the postal code belongs to the department. `prefix` is the field path (`venue.`).
-    pub fn check(&self, prefix: &str, region: Option<&str>, department: Option<&str>, postal_code: Option<&str>) -> Vec<FieldError> {
+    pub fn check(
+        &self,
+        prefix: &str,
+        region: Option<&str>,
+        department: Option<&str>,
+        postal_code: Option<&str>,
+    ) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if let Some(region) = region {
-            if !self.regions.contains_key(region) {
-                errors.push(FieldError::new(format!("{prefix}region"), "unknown_region", format!("`{region}` is not an INSEE region code")));
-            }
+        if let Some(region) = region
+            && !self.regions.contains_key(region)
+        {
+            errors.push(FieldError::new(
+                format!("{prefix}region"),
+                "unknown_region",
+                format!("`{region}` is not an INSEE region code"),
+            ));
         }
         let Some(department) = department else { return errors };
         let Some((name, its_region, prefixes)) = self.departments.get(department) else {
@@ -97,7 +107,11 @@ impl Geography {
         if let Some(postal_code) = postal_code {
             let valid_shape = postal_code.len() == 5 && postal_code.bytes().all(|b| b.is_ascii_digit());
             if !valid_shape {
-                errors.push(FieldError::new(format!("{prefix}postal_code"), "invalid_postal_code", "must be five digits"));
+                errors.push(FieldError::new(
+                    format!("{prefix}postal_code"),
+                    "invalid_postal_code",
+                    "must be five digits",
+                ));
             } else if !prefixes.iter().any(|p| postal_code.starts_with(p.as_str())) {
                 let actual = self
                     .departments

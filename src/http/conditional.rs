@@ -29,10 +29,7 @@ pub fn expected_version(request: &HttpRequest) -> Result<Option<i32>, ApiError> 
     }
     let tag = raw.trim_start_matches("W/").trim_matches('"');
     let digits = tag.strip_prefix('v').map(|rest| rest.split('-').next().unwrap_or(""));
-    digits
-        .and_then(|d| d.parse::<i32>().ok())
-        .map(Some)
-        .ok_or_else(|| ApiError::PreconditionFailed(raw.to_string()))
+    digits.and_then(|d| d.parse::<i32>().ok()).map(Some).ok_or_else(|| ApiError::PreconditionFailed(raw.to_string()))
 }
 
 /// Refuses the write when `If-Match` names another version than the current one.

@@ -7,11 +7,14 @@ use validator::ValidationError;
 pub fn validate_slug(slug: &str) -> Result<(), ValidationError> {
     let well_formed = !slug.is_empty()
         && slug.len() <= 100
-        && slug.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     if well_formed {
         Ok(())
     } else {
-        Err(ValidationError::new("invalid_slug").with_message("must be lowercase letters and digits joined by hyphens".into()))
+        Err(ValidationError::new("invalid_slug")
+            .with_message("must be lowercase letters and digits joined by hyphens".into()))
     }
 }
 
@@ -19,7 +22,11 @@ pub fn validate_slug(slug: &str) -> Result<(), ValidationError> {
 pub fn validate_http_url(value: &str) -> Result<(), ValidationError> {
     let ok = value.len() <= 2000
         && url::Url::parse(value).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
-    if ok { Ok(()) } else { Err(ValidationError::new("invalid_url").with_message("must be an absolute http(s) URL".into())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_url").with_message("must be an absolute http(s) URL".into()))
+    }
 }
 
 /// A readable slug made from a name: `L'innovation ouverte` → `l-innovation-ouverte`.
@@ -41,4 +48,18 @@ where
 /// `53, 52,` → `["53", "52"]`: several values of one filter.
 pub fn split_list(raw: &str) -> Vec<String> {
     raw.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()
+}
+
+/// Bounds a nullable PATCH field (validator does not look inside `Option<Option<_>>`).
+pub fn check_nullable_length(
+    field: &str,
+    value: &Option<Option<String>>,
+    max: usize,
+) -> Option<crate::error::FieldError> {
+    match value {
+        Some(Some(text)) if text.chars().count() > max => {
+            Some(crate::error::FieldError::new(field, "length", format!("must be at most {max} characters long")))
+        }
+        _ => None,
+    }
 }

@@ -53,7 +53,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest { detail: format!("could not read the body: {e}"), errors: vec![] })?;
+        let chunk = chunk
+            .map_err(|e| ApiError::BadRequest { detail: format!("could not read the body: {e}"), errors: vec![] })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
@@ -73,7 +74,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let code = if syntax { "malformed_json" } else { "invalid_type" };
         let message = inner.to_string();
         ApiError::BadRequest {
-            detail: if syntax { format!("the body is not valid JSON: {message}") } else { format!("`{field}`: {message}") },
+            detail: if syntax {
+                format!("the body is not valid JSON: {message}")
+            } else {
+                format!("`{field}`: {message}")
+            },
             errors: vec![FieldError::new(field, code, message)],
         }
     })

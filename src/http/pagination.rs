@@ -72,7 +72,13 @@ pub fn encode_cursor<K: Serialize>(scope: &str, key: K) -> String {
 }
 
 /// Builds a page from `limit + 1` fetched rows, keying the cursor on the last row kept.
-pub fn page<T, K: Serialize>(mut rows: Vec<T>, limit: i64, total: i64, scope: &str, key_of: impl Fn(&T) -> K) -> Page<T> {
+pub fn page<T, K: Serialize>(
+    mut rows: Vec<T>,
+    limit: i64,
+    total: i64,
+    scope: &str,
+    key_of: impl Fn(&T) -> K,
+) -> Page<T> {
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if has_more { rows.last().map(|last| encode_cursor(scope, key_of(last))) } else { None };

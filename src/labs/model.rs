@@ -7,7 +7,7 @@ use validator::Validate;
 
 use crate::error::FieldError;
 use crate::geo::Place;
-use crate::http::fields::{nullable, validate_http_url, validate_slug};
+use crate::http::fields::{check_nullable_length, nullable, validate_http_url, validate_slug};
 use crate::schema::{lab_figures, labs};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -84,7 +84,12 @@ impl LabOut {
             organizer_id: row.organizer_id,
             figures: figures
                 .into_iter()
-                .map(|f| FigureOut { year: f.year, projects_led: f.projects_led, projects_supported: f.projects_supported, trainings: f.trainings })
+                .map(|f| FigureOut {
+                    year: f.year,
+                    projects_led: f.projects_led,
+                    projects_supported: f.projects_supported,
+                    trainings: f.trainings,
+                })
                 .collect(),
             version: row.version,
             created_at: row.created_at,
@@ -177,21 +182,17 @@ pub struct LabChanges {
 impl LabPatch {
     /// The rules validator cannot see inside `Option<Option<_>>`.
     pub fn check(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        if let Some(Some(website)) = &self.website {
-            if validate_http_url(website).is_err() {
-                errors.push(FieldError::new("website", "invalid_url", "must be an absolute http(s) URL"));
-            }
-        }
-        if let Some(Some(host)) = &self.host {
-            if host.chars().count() > 200 {
-                errors.push(FieldError::new("host", "length", "must be at most 200 characters long"));
-            }
-        }
-        if let Some(Some(description)) = &self.description {
-            if description.chars().count() > 10000 {
-                errors.push(FieldError::new("description", "length", "must be at most 10000 characters long"));
-            }
+        let mut errors: Vec<FieldError> = [
+            check_nullable_length("host", &self.host, 200),
+            check_nullable_length("description", &self.description, 10000),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if let Some(Some(website)) = &self.website
+            && validate_http_url(website).is_err()
+        {
+            errors.push(FieldError::new("website", "invalid_url", "must be an absolute http(s) URL"));
         }
         if let Some(Some(year)) = self.founded_year {
             errors.extend(check_founded_year(year));

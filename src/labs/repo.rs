@@ -12,13 +12,21 @@ fn not_found(slug: &str) -> ApiError {
 }
 
 fn find_row(conn: &mut PgConnection, slug: &str) -> ApiResult<LabRow> {
-    labs::table.filter(labs::slug.eq(slug)).select(LabRow::as_select()).first(conn).optional()?.ok_or_else(|| not_found(slug))
+    labs::table
+        .filter(labs::slug.eq(slug))
+        .select(LabRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found(slug))
 }
 
 fn present(conn: &mut PgConnection, rows: Vec<LabRow>) -> ApiResult<Vec<LabOut>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let figures: Vec<FigureRow> =
-        lab_figures::table.filter(lab_figures::lab_id.eq_any(&ids)).order(lab_figures::year).select(FigureRow::as_select()).load(conn)?;
+    let figures: Vec<FigureRow> = lab_figures::table
+        .filter(lab_figures::lab_id.eq_any(&ids))
+        .order(lab_figures::year)
+        .select(FigureRow::as_select())
+        .load(conn)?;
     let geo = geography(conn)?;
     rows.into_iter()
         .map(|row| {
@@ -35,7 +43,13 @@ pub fn find(conn: &mut PgConnection, slug: &str) -> ApiResult<LabOut> {
 }
 
 /// Labs by slug. `after_slug` is the cursor.
-pub fn list(conn: &mut PgConnection, regions: &[String], active: Option<bool>, after_slug: Option<String>, limit: i64) -> ApiResult<(Vec<LabOut>, i64)> {
+pub fn list(
+    conn: &mut PgConnection,
+    regions: &[String],
+    active: Option<bool>,
+    after_slug: Option<String>,
+    limit: i64,
+) -> ApiResult<(Vec<LabOut>, i64)> {
     let filtered = || {
         let mut query = labs::table.into_boxed();
         if !regions.is_empty() {
@@ -56,7 +70,11 @@ pub fn list(conn: &mut PgConnection, regions: &[String], active: Option<bool>, a
 }
 
 /// Region known, organizer known: the references a lab makes.
-fn check_references(conn: &mut PgConnection, region: Option<&str>, organizer: Option<Uuid>) -> ApiResult<Vec<FieldError>> {
+fn check_references(
+    conn: &mut PgConnection,
+    region: Option<&str>,
+    organizer: Option<Uuid>,
+) -> ApiResult<Vec<FieldError>> {
     let mut errors = geography(conn)?.check("", region, None, None);
     if let Some(organizer) = organizer {
         let exists: bool = diesel::select(diesel::dsl::exists(organizers::table.find(organizer))).get_result(conn)?;
@@ -94,7 +112,12 @@ pub fn create(conn: &mut PgConnection, form: &LabForm) -> ApiResult<LabOut> {
     find(conn, &slug)
 }
 
-pub fn update(conn: &mut PgConnection, slug: &str, expected_version: Option<i32>, patch: LabPatch) -> ApiResult<LabOut> {
+pub fn update(
+    conn: &mut PgConnection,
+    slug: &str,
+    expected_version: Option<i32>,
+    patch: LabPatch,
+) -> ApiResult<LabOut> {
     conn.transaction(|conn| {
         let current = find_row(conn, slug)?;
         if expected_version.is_some_and(|v| v != current.version) {
@@ -128,7 +151,13 @@ pub fn put_figures(conn: &mut PgConnection, slug: &str, year: i32, form: &Figure
         return Err(ApiError::bad_param("year", "must be between 2014 and 2100"));
     }
     let lab = find_row(conn, slug)?;
-    let row = FigureRow { lab_id: lab.id, year, projects_led: form.projects_led, projects_supported: form.projects_supported, trainings: form.trainings };
+    let row = FigureRow {
+        lab_id: lab.id,
+        year,
+        projects_led: form.projects_led,
+        projects_supported: form.projects_supported,
+        trainings: form.trainings,
+    };
     diesel::insert_into(lab_figures::table)
         .values(&row)
         .on_conflict((lab_figures::lab_id, lab_figures::year))

@@ -26,7 +26,11 @@ fn lab_response(request: &HttpRequest, lab: &LabOut, created: bool) -> HttpRespo
     )
 )]
 #[get("/labs")]
-pub async fn list_labs(state: web::Data<AppState>, request: HttpRequest, filter: Query<LabFilter>) -> ApiResult<HttpResponse> {
+pub async fn list_labs(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    filter: Query<LabFilter>,
+) -> ApiResult<HttpResponse> {
     let page_params = filter.page();
     let limit = page_params.limit()?;
     let after = page_params.cursor::<String>("labs")?;
@@ -56,7 +60,11 @@ pub async fn list_labs(state: web::Data<AppState>, request: HttpRequest, filter:
     )
 )]
 #[get("/labs/{slug}")]
-pub async fn get_lab(state: web::Data<AppState>, request: HttpRequest, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_lab(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let lab = db::run(&state.pool, move |conn| repo::find(conn, &slug)).await?;
     Ok(lab_response(&request, &lab, false))
 }
@@ -76,7 +84,12 @@ pub async fn get_lab(state: web::Data<AppState>, request: HttpRequest, slug: web
     )
 )]
 #[post("/labs")]
-pub async fn create_lab(state: web::Data<AppState>, request: HttpRequest, caller: Caller, form: ValidJson<LabForm>) -> ApiResult<HttpResponse> {
+pub async fn create_lab(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    form: ValidJson<LabForm>,
+) -> ApiResult<HttpResponse> {
     caller.admin()?;
     let lab = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
     let mut response = lab_response(&request, &lab, true);
@@ -129,7 +142,11 @@ pub async fn update_lab(
     )
 )]
 #[delete("/labs/{slug}")]
-pub async fn delete_lab(state: web::Data<AppState>, caller: Caller, slug: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn delete_lab(
+    state: web::Data<AppState>,
+    caller: Caller,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     caller.admin()?;
     db::run(&state.pool, move |conn| repo::delete(conn, &slug)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -177,7 +194,11 @@ pub async fn put_figures(
     )
 )]
 #[delete("/labs/{slug}/figures/{year}")]
-pub async fn delete_figures(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, i32)>) -> ApiResult<HttpResponse> {
+pub async fn delete_figures(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i32)>,
+) -> ApiResult<HttpResponse> {
     caller.admin()?;
     let (slug, year) = path.into_inner();
     db::run(&state.pool, move |conn| repo::delete_figures(conn, &slug, year)).await?;

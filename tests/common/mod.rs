@@ -1,0 +1,246 @@
+//! Shared test harness: every test gets its own database, cloned from a migrated template,
+//! and talks to the real `App` from `mip::app::build_app`.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::sync::OnceLock;
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::{test, web};
+use diesel::prelude::*;
+use mip::app::{AppState, build_app};
+use mip::auth::Role;
+use mip::config::Settings;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The server the test databases live on (trust auth on localhost in dev and CI).
+pub fn server_url() -> String {
+    std::env::var("MIP_TEST_SERVER_URL").unwrap_or_else(|_| "postgres://postgres@localhost:5432".into())
+}
+
+/// The template's name changes whenever a migration does, so a stale template is never used.
+fn template_name() -> String {
+    let mut hasher = Sha256::new();
+    let mut entries: Vec<_> =
+        std::fs::read_dir("migrations").expect("migrations/").flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for dir in entries {
+        for file in ["up.sql", "down.sql"] {
+            hasher.update(dir.join(file).to_string_lossy().as_bytes());
+            hasher.update(std::fs::read(dir.join(file)).unwrap_or_default());
+        }
+    }
+    format!("mip_test_template_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+fn admin_connection() -> PgConnection {
+    PgConnection::establish(&format!("{}/postgres", server_url()))
+        .expect("PostgreSQL must be running for the tests (see README)")
+}
+
+/// Builds the template once per machine; test processes running at once wait on an advisory lock.
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = template_name();
+        let mut conn = admin_connection();
+        diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut conn).unwrap();
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let exists = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"))
+            .get_result::<Count>(&mut conn)
+            .unwrap()
+            .n
+            > 0;
+        if !exists {
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+            let mut template_conn = PgConnection::establish(&format!("{}/{name}", server_url())).unwrap();
+            mip::db::migrate(&mut template_conn).unwrap();
+            drop(template_conn);
+            diesel::sql_query(format!("ALTER DATABASE {name} WITH IS_TEMPLATE true")).execute(&mut conn).unwrap();
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut conn).unwrap();
+        name
+    })
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let template = template();
+        let name = format!("mip_test_{}", Uuid::now_v7().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin_connection())
+            .unwrap();
+        TestDb { url: format!("{}/{name}", server_url()), name }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .execute(&mut admin_connection());
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: web::Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(String::from)
+    }
+
+    /// Asserts a problem+json answer with this status, and returns it.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"));
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert!(problem["type"].as_str().is_some_and(|t| t.starts_with("urn:mip:problem:")));
+        assert!(problem["title"].is_string() && problem["detail"].is_string());
+        problem
+    }
+
+    /// The fields named in a problem's `errors`.
+    pub fn problem_fields(&self, status: u16) -> Vec<String> {
+        let problem = self.problem(status);
+        problem["errors"]
+            .as_array()
+            .map(|errors| errors.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+pub struct TestApp<S> {
+    pub db: TestDb,
+    pub state: web::Data<AppState>,
+    service: S,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn settings(db: &TestDb) -> Settings {
+    Settings::for_tests(&db.url)
+}
+
+pub async fn spawn()
+-> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    spawn_with(settings).await
+}
+
+pub async fn spawn_with(
+    configure: impl FnOnce(&TestDb) -> Settings,
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    let db = TestDb::new();
+    let settings = configure(&db);
+    let pool = mip::db::pool(&db.url, settings.db_pool_size).unwrap();
+    let state = web::Data::new(AppState::new(pool, settings));
+    let service = test::init_service(build_app(state.clone())).await;
+    TestApp { db, state, service }
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    pub async fn send(&self, request: test::TestRequest) -> Reply {
+        let response = test::call_service(&self.service, request.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = test::read_body(response).await;
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Reply {
+        self.send(test::TestRequest::get().uri(path).insert_header(("authorization", format!("Bearer {token}")))).await
+    }
+
+    /// A JSON request with an optional bearer token.
+    pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> Reply {
+        let mut request = test::TestRequest::default().method(method.parse().unwrap()).uri(path).set_json(body);
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        self.send(request).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.json("POST", path, token, body).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.json("PATCH", path, token, body).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = test::TestRequest::delete().uri(path);
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        self.send(request).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await
+    }
+
+    /// Creates an account (an organizer account needs its organizer) and returns its access token.
+    pub async fn account_token(&self, email: &str, role: Role, organizer: Option<Uuid>) -> String {
+        let hash = mip::auth::password::hash(PASSWORD).unwrap();
+        mip::auth::repo::create(&mut self.db.conn(), email, &hash, role, organizer).unwrap();
+        let reply = self.login(email, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.account_token(&format!("admin-{}@mip.example", Uuid::now_v7().simple()), Role::Admin, None).await
+    }
+}
+
+/// A valid edition body for `year`, with referencing open around now when `open_now`.
+pub fn edition_body(year: i32) -> Value {
+    json!({
+        "year": year,
+        "number": year - 2013,
+        "title": format!("Mois de l'innovation publique {year}"),
+        "theme": "La coproduction",
+        "starts_on": format!("{year}-11-02"),
+        "ends_on": format!("{year}-11-30"),
+        "referencing_opens_at": format!("{year}-09-01T00:00:00+02:00"),
+        "referencing_closes_at": format!("{year}-10-29T23:59:59+02:00"),
+    })
+}

@@ -1,0 +1,167 @@
+//! The cross-cutting contract: problem+json everywhere, request ids, health, the OpenAPI snapshot.
+
+mod common;
+
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+#[actix_web::test]
+async fn unknown_route_is_a_404_problem() {
+    let app = common::spawn().await;
+    let problem = app.get("/api/v1/nothing-here").await.problem(404);
+    assert_eq!(problem["instance"], "/api/v1/nothing-here");
+}
+
+#[actix_web::test]
+async fn wrong_method_is_a_405_problem() {
+    let app = common::spawn().await;
+    app.delete("/api/v1/editions", None).await.problem(405);
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_problem_naming_the_body() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    let request = TestRequest::post()
+        .uri("/api/v1/editions")
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .set_payload("{\"year\": 2030,");
+    let reply = app.send(request).await;
+    assert_eq!(reply.problem_fields(400), vec!["body"]);
+}
+
+#[actix_web::test]
+async fn a_field_of_the_wrong_type_is_named() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    let mut body = common::edition_body(2030);
+    body["starts_on"] = json!("the second of November");
+    let reply = app.post("/api/v1/editions", Some(&token), body).await;
+    assert_eq!(reply.problem_fields(400), vec!["starts_on"]);
+}
+
+#[actix_web::test]
+async fn unknown_fields_are_refused_not_ignored() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    let mut body = common::edition_body(2030);
+    body["colour"] = json!("blue");
+    let problem = app.post("/api/v1/editions", Some(&token), body).await.problem(400);
+    assert!(problem["detail"].as_str().unwrap().contains("colour"));
+}
+
+#[actix_web::test]
+async fn wrong_content_type_is_a_415_problem() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    let request = TestRequest::post()
+        .uri("/api/v1/editions")
+        .insert_header(("content-type", "text/plain"))
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .set_payload(common::edition_body(2030).to_string());
+    app.send(request).await.problem(415);
+}
+
+#[actix_web::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    let mut body = common::edition_body(2030);
+    body["description"] = json!("x".repeat(mip::http::json::MAX_JSON_BODY + 1));
+    app.post("/api/v1/editions", Some(&token), body).await.problem(413);
+}
+
+#[actix_web::test]
+async fn a_bad_path_parameter_is_a_400_problem_naming_it() {
+    let app = common::spawn().await;
+    assert_eq!(app.get("/api/v1/editions/twenty").await.problem_fields(400), vec!["year"]);
+}
+
+#[actix_web::test]
+async fn bad_query_parameters_are_400_problems_naming_them() {
+    let app = common::spawn().await;
+    for (query, field) in
+        [("limit=0", "limit"), ("limit=101", "limit"), ("limit=ten", "limit"), ("cursor=garbage", "cursor")]
+    {
+        let reply = app.get(&format!("/api/v1/editions?{query}")).await;
+        assert_eq!(reply.problem_fields(400), vec![field], "{query}");
+    }
+    assert_eq!(app.get("/api/v1/labs?active=perhaps").await.problem_fields(400), vec!["active"]);
+}
+
+#[actix_web::test]
+async fn a_client_request_id_is_echoed_and_quoted_in_problems() {
+    let app = common::spawn().await;
+    let reply =
+        app.send(TestRequest::get().uri("/api/v1/editions/1999").insert_header(("x-request-id", "trace-42"))).await;
+    assert_eq!(reply.header("x-request-id").as_deref(), Some("trace-42"));
+    assert_eq!(reply.problem(404)["request_id"], "trace-42");
+}
+
+#[actix_web::test]
+async fn a_hostile_request_id_is_replaced() {
+    let app = common::spawn().await;
+    let reply = app.send(TestRequest::get().uri("/health/live").insert_header(("x-request-id", "a b\tc"))).await;
+    let id = reply.header("x-request-id").unwrap();
+    assert_ne!(id, "a b\tc");
+    assert!(uuid::Uuid::parse_str(&id).is_ok());
+}
+
+#[actix_web::test]
+async fn health_probes_answer() {
+    let app = common::spawn().await;
+    assert_eq!(app.get("/health/live").await.json()["status"], "ok");
+    assert_eq!(app.get("/health/ready").await.json()["status"], "ok");
+}
+
+#[actix_web::test]
+async fn readiness_fails_with_a_problem_when_the_database_is_gone() {
+    use diesel::r2d2::{ConnectionManager, Pool};
+    let db = common::TestDb::new();
+    let missing = ConnectionManager::new("postgres://postgres@localhost:5432/mip_no_such_database");
+    let pool = Pool::builder().connection_timeout(std::time::Duration::from_millis(500)).build_unchecked(missing);
+    let state = actix_web::web::Data::new(mip::app::AppState::new(pool, common::settings(&db)));
+    let service = actix_web::test::init_service(mip::app::build_app(state)).await;
+    let response = actix_web::test::call_service(&service, TestRequest::get().uri("/health/ready").to_request()).await;
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers().get("content-type").unwrap(), "application/problem+json");
+}
+
+#[actix_web::test]
+async fn public_reads_allow_any_origin() {
+    let app = common::spawn().await;
+    let reply =
+        app.send(TestRequest::get().uri("/api/v1/editions").insert_header(("origin", "https://partner.example"))).await;
+    assert_eq!(reply.header("access-control-allow-origin").as_deref(), Some("https://partner.example"));
+}
+
+#[actix_web::test]
+async fn responses_are_compressed_when_asked() {
+    let app = common::spawn().await;
+    let reply = app.send(TestRequest::get().uri("/api/v1/regions").insert_header(("accept-encoding", "gzip"))).await;
+    assert_eq!(reply.header("content-encoding").as_deref(), Some("gzip"));
+}
+
+#[actix_web::test]
+async fn the_api_explorer_is_served_without_internet() {
+    let app = common::spawn().await;
+    let reply = app.get("/docs/").await;
+    assert_eq!(reply.status.as_u16(), 200);
+    let html = String::from_utf8_lossy(&reply.body);
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("https://"), "the explorer must not load assets from the internet");
+    let spec = app.get("/openapi.json").await.json();
+    assert_eq!(spec["openapi"], "3.1.0");
+}
+
+#[test]
+fn the_committed_openapi_document_is_the_generated_one() {
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("openapi/openapi.json").expect("openapi/openapi.json")).unwrap();
+    let generated = serde_json::to_value(mip::app::openapi()).unwrap();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is stale: run `cargo run -q -- openapi > openapi/openapi.json` and commit it"
+    );
+}
