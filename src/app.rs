@@ -16,20 +16,24 @@ use crate::auth::tokens::JwtKeys;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::{FieldError, Problem};
+use crate::http::rate_limit::AddressLimiter;
 use crate::http::{fallback, request_id};
-use crate::{auth, editions, geo, health, labs};
+use crate::{auth, editions, geo, health, labs, organizers};
 
 /// What every handler may need, shared by all workers.
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
+    /// Per-address limit on login and register (per instance, see `http::rate_limit`).
+    pub auth_limiter: Arc<AddressLimiter>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Self {
         let keys = JwtKeys::new(settings.jwt_secret.as_deref().unwrap_or_default());
-        AppState { pool, settings: Arc::new(settings), keys: Arc::new(keys) }
+        let auth_limiter = AddressLimiter::new(settings.auth_rate_per_minute, settings.trust_forwarded);
+        AppState { pool, settings: Arc::new(settings), keys: Arc::new(keys), auth_limiter: Arc::new(auth_limiter) }
     }
 }
 
@@ -46,7 +50,8 @@ impl AppState {
     tags(
         (name = "editions", description = "Yearly editions and their tracks"),
         (name = "labs", description = "Territorial innovation labs"),
-        (name = "auth", description = "Login and tokens"),
+        (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
+        (name = "organizers", description = "Who references events: profiles, verification, members"),
         (name = "geography", description = "INSEE regions and departments"),
         (name = "operations", description = "Health checks"),
     )
@@ -67,7 +72,11 @@ impl Modify for BearerAuth {
 
 /// The routes under `/api/v1`, each registered once: this is also what the spec is made of.
 fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(auth::configure).configure(editions::configure).configure(labs::configure).configure(geo::configure);
+    cfg.configure(auth::configure)
+        .configure(organizers::configure)
+        .configure(editions::configure)
+        .configure(labs::configure)
+        .configure(geo::configure);
 }
 
 fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>

@@ -42,6 +42,10 @@ pub struct Settings {
     #[arg(long, env = "MIP_AUTH_RATE_PER_MINUTE", default_value_t = 30, global = true)]
     pub auth_rate_per_minute: u32,
 
+    /// Read the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them).
+    #[arg(long, env = "MIP_TRUST_FORWARDED", default_value_t = false, global = true)]
+    pub trust_forwarded: bool,
+
     /// Log filter (`info`, `mip=debug,actix_web=info`); `RUST_LOG` works too.
     #[arg(long, env = "MIP_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -67,6 +71,7 @@ impl Settings {
             login_max_failures: 5,
             login_window_secs: 900,
             auth_rate_per_minute: 1000,
+            trust_forwarded: false,
             log: "warn".into(),
             log_format: "text".into(),
         }

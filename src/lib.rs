@@ -9,4 +9,5 @@ pub mod geo;
 pub mod health;
 pub mod http;
 pub mod labs;
+pub mod organizers;
 pub mod schema;

@@ -11,6 +11,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         organizer_id -> Nullable<Uuid>,
+        last_login_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -24,6 +25,15 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    auth_attempts (id) {
+        id -> Int8,
+        subject -> Text,
+        attempted_at -> Timestamptz,
+        action -> Text,
     }
 }
 
@@ -55,6 +65,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        organizer_id -> Uuid,
+        email -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     lab_figures (lab_id, year) {
         lab_id -> Uuid,
         year -> Int4,
@@ -79,14 +102,6 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         organizer_id -> Nullable<Uuid>,
-    }
-}
-
-diesel::table! {
-    login_failures (id) {
-        id -> Int8,
-        email_key -> Text,
-        failed_at -> Timestamptz,
     }
 }
 
@@ -147,6 +162,8 @@ diesel::table! {
 diesel::joinable!(accounts -> organizers (organizer_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(departments -> regions (region_code));
+diesel::joinable!(invitations -> accounts (invited_by));
+diesel::joinable!(invitations -> organizers (organizer_id));
 diesel::joinable!(lab_figures -> labs (lab_id));
 diesel::joinable!(labs -> organizers (organizer_id));
 diesel::joinable!(labs -> regions (region_code));
@@ -157,11 +174,12 @@ diesel::joinable!(tracks -> editions (edition_year));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     api_tokens,
+    auth_attempts,
     departments,
     editions,
+    invitations,
     lab_figures,
     labs,
-    login_failures,
     organizers,
     refresh_tokens,
     regions,

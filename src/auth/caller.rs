@@ -39,9 +39,7 @@ impl Principal {
     pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
         match &self.scopes {
             Some(scopes) if !scopes.contains(&scope) => {
-                let name =
-                    serde_json::to_value(scope).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-                Err(ApiError::Forbidden(format!("this API token lacks the `{name}` scope")))
+                Err(ApiError::Forbidden(format!("this API token lacks the `{}` scope", scope.as_str())))
             }
             _ => Ok(()),
         }
@@ -108,23 +106,26 @@ impl FromRequest for Caller {
             let Some(token) = token? else { return Ok(Caller::Anonymous) };
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let claims = state.keys.verify(&token)?;
-            let mut principal = Principal {
-                account_id: claims.sub,
-                role: claims.role,
-                organizer_id: claims.org,
-                scopes: None,
-                token_id: None,
-            };
-            if let Some(token_id) = claims.jti {
-                // API tokens are revocable: each use is checked against the server-side record.
-                let record =
-                    crate::db::run(&state.pool, move |conn| crate::auth::api_tokens::touch_live_token(conn, token_id))
-                        .await?;
-                let record =
-                    record.ok_or_else(|| ApiError::Unauthorized("the API token is revoked or expired".into()))?;
-                principal.scopes = Some(record.scopes);
-                principal.token_id = Some(token_id);
-            }
+            let (account_id, token_id) = (claims.sub, claims.jti);
+            // One primary-key lookup per authenticated request: a disabled account, a member
+            // removed from its organizer or a revoked API token loses access at once, and the
+            // role and organizer come from the database, not from a token that may be stale.
+            let live = crate::db::run(&state.pool, move |conn| {
+                Ok(match token_id {
+                    Some(token_id) => crate::auth::api_tokens::touch_live_token(conn, account_id, token_id)?,
+                    None => crate::auth::api_tokens::live_account(conn, account_id)?,
+                })
+            })
+            .await?;
+            let live = live.ok_or_else(|| {
+                ApiError::Unauthorized(match token_id {
+                    Some(_) => "the API token is revoked or expired".into(),
+                    None => "the account behind this token is disabled or gone".into(),
+                })
+            })?;
+            let role = Role::parse(&live.role).ok_or_else(|| ApiError::internal("account with an unknown role"))?;
+            let principal =
+                Principal { account_id, role, organizer_id: live.organizer_id, scopes: live.scopes, token_id };
             Ok(Caller::Authenticated(principal))
         })
     }

@@ -1,4 +1,4 @@
-//! Accounts, passwords, JWTs and the `Caller` extractor every handler uses.
+//! Accounts, passwords, JWTs, sessions, API tokens and the `Caller` extractor every handler uses.
 
 pub mod api_tokens;
 pub mod caller;
@@ -7,11 +7,20 @@ pub mod password;
 pub mod repo;
 pub mod routes;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 pub use caller::{Caller, Principal};
 pub use model::{Role, Scope};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(routes::login);
+    cfg.service(routes::register)
+        .service(routes::login)
+        .service(routes::refresh)
+        .service(routes::logout)
+        .service(routes::accept_invitation)
+        .service(routes::me)
+        .service(routes::list_tokens)
+        .service(routes::create_token)
+        .service(routes::revoke_token);
 }

@@ -44,6 +44,22 @@ pub enum Scope {
     ReportsRead,
 }
 
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::EventsWrite, Scope::ImportsWrite, Scope::ReportsRead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::EventsWrite => "events:write",
+            Scope::ImportsWrite => "imports:write",
+            Scope::ReportsRead => "reports:read",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == value)
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
@@ -54,6 +70,7 @@ pub struct Account {
     pub disabled: bool,
     pub organizer_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -77,7 +94,7 @@ pub struct LoginForm {
 }
 
 /// A signed access token.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `Bearer`.
@@ -87,4 +104,109 @@ pub struct TokenResponse {
     /// Present on login and refresh: trade it at `/auth/refresh` for a new pair (used once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+/// `POST /auth/refresh` and `POST /auth/logout`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshForm {
+    /// The refresh token from the last login or refresh.
+    #[validate(length(min = 1, max = 200))]
+    pub refresh_token: String,
+}
+
+/// A new API token for a script.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTokenForm {
+    /// What the token is for, to recognise it later: `agenda sync`.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(example = "nightly import from our agenda")]
+    pub name: String,
+    /// What the token may do (at least one).
+    #[validate(length(min = 1, max = 3))]
+    pub scopes: Vec<Scope>,
+    /// When the token stops working: in the future, within 366 days (default: in 90 days).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An API token, as listed (the secret is never shown again after creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiTokenOut {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A freshly created API token: `token` is shown this once; store it now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiToken {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    #[serde(flatten)]
+    pub details: ApiTokenOut,
+}
+
+/// How the current request authenticated.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A login session's access token: everything the account may do.
+    Session,
+    /// An API token: only its scopes.
+    ApiToken,
+}
+
+/// The caller's account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeOut {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    /// The organizer the account belongs to (organizer accounts), with its private fields.
+    pub organizer: Option<crate::organizers::model::OrganizerOut>,
+    pub auth_method: AuthMethod,
+    /// For API tokens: what this token may do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<Scope>>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// A new account with its organizer.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterForm {
+    /// The login email of the account.
+    #[validate(email, length(max = 254))]
+    #[schema(example = "innovation@prefecture-35.example")]
+    pub email: String,
+    /// At least 12 characters, not the email.
+    #[validate(length(min = 1, max = 256))]
+    pub password: String,
+    /// The organizer the account opens (it starts unverified and can already prepare drafts).
+    #[validate(nested)]
+    pub organizer: crate::organizers::model::OrganizerForm,
+}
+
+/// A registration: the account, its organizer, and a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredOut {
+    pub account: MeOut,
+    #[serde(flatten)]
+    pub tokens: TokenResponse,
+}
+
+/// Accepting an invitation: the token received and the password chosen.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationForm {
+    #[validate(length(min = 1, max = 200))]
+    pub token: String,
+    /// At least 12 characters, not the email.
+    #[validate(length(min = 1, max = 256))]
+    pub password: String,
 }

@@ -31,3 +31,7 @@ pub fn create(
     let row = NewAccount { id: Uuid::now_v7(), email: email.trim(), password_hash, role: role.as_str(), organizer_id };
     Ok(diesel::insert_into(accounts::table).values(&row).returning(Account::as_returning()).get_result(conn)?)
 }
+
+pub fn record_login(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id)).set(accounts::last_login_at.eq(diesel::dsl::now)).execute(conn).map(drop)
+}

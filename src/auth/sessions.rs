@@ -8,10 +8,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::model::{Account, LoginForm, Role, TokenResponse};
+use super::throttle::{self, Action};
 use super::{password, repo, tokens};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::schema::{login_failures, refresh_tokens};
+use crate::schema::refresh_tokens;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
@@ -27,13 +28,13 @@ struct RefreshRow {
 const WRONG_CREDENTIALS: &str = "wrong email or password";
 
 pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse> {
-    let email_key = form.email.trim().to_lowercase();
+    let subject = throttle::subject_of(&form.email);
     let max_failures = state.settings.login_max_failures;
     let window = Duration::seconds(state.settings.login_window_secs as i64);
     let refresh_ttl = Duration::seconds(state.settings.refresh_token_ttl_secs as i64);
-    let account = crate::db::run(&state.pool, move |conn| {
-        refuse_when_throttled(conn, &email_key, max_failures, window)?;
-        let account = repo::find_by_email(conn, &email_key)?;
+    let (account, refresh) = crate::db::run(&state.pool, move |conn| {
+        throttle::refuse_when_throttled(conn, Action::Login, &subject, max_failures, window)?;
+        let account = repo::find_by_email(conn, &subject)?;
         // Verify even when the account is unknown or disabled, so timing does not tell them apart.
         let verified = match &account {
             Some(account) => password::verify(&form.password, &account.password_hash) && !account.disabled,
@@ -44,42 +45,27 @@ pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse
         };
         match account {
             Some(account) if verified => {
-                diesel::delete(login_failures::table.filter(login_failures::email_key.eq(&email_key))).execute(conn)?;
+                throttle::clear(conn, Action::Login, &subject)?;
+                repo::record_login(conn, account.id)?;
                 let refresh = issue_refresh_token(conn, account.id, Uuid::now_v7(), refresh_ttl)?;
                 Ok((account, refresh))
             }
             _ => {
-                diesel::insert_into(login_failures::table)
-                    .values(login_failures::email_key.eq(&email_key))
-                    .execute(conn)?;
+                throttle::record_attempt(conn, Action::Login, &subject)?;
                 Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()))
             }
         }
     })
     .await?;
-    let (account, refresh) = account;
-    token_response(state, &account, Some(refresh)).await
+    token_response(state, &account, Some(refresh))
 }
 
-/// 429 once an account has failed `max_failures` times within `window`.
-fn refuse_when_throttled(
-    conn: &mut PgConnection,
-    email_key: &str,
-    max_failures: i64,
-    window: Duration,
-) -> ApiResult<()> {
-    let since = Utc::now() - window;
-    let recent = login_failures::table
-        .filter(login_failures::email_key.eq(email_key))
-        .filter(login_failures::failed_at.gt(since));
-    let count: i64 = recent.count().get_result(conn)?;
-    if count < max_failures {
-        return Ok(());
-    }
-    let oldest =
-        recent.select(diesel::dsl::min(login_failures::failed_at)).first::<Option<chrono::DateTime<Utc>>>(conn)?;
-    let retry_after = oldest.map(|at| (at + window - Utc::now()).num_seconds().max(1)).unwrap_or(1) as u64;
-    Err(ApiError::TooManyRequests { retry_after_secs: retry_after })
+/// Opens a session for an account that was just created (registration, accepted invitation).
+pub fn start_session(conn: &mut PgConnection, state: &AppState, account: &Account) -> ApiResult<TokenResponse> {
+    let refresh_ttl = Duration::seconds(state.settings.refresh_token_ttl_secs as i64);
+    repo::record_login(conn, account.id)?;
+    let refresh = issue_refresh_token(conn, account.id, Uuid::now_v7(), refresh_ttl)?;
+    token_response(state, account, Some(refresh))
 }
 
 fn issue_refresh_token(conn: &mut PgConnection, account: Uuid, family: Uuid, ttl: Duration) -> ApiResult<String> {
@@ -128,7 +114,7 @@ pub async fn refresh(state: &AppState, token: String) -> ApiResult<TokenResponse
     .await?;
     // The revocation of a reused chain must commit, hence the error is raised after the transaction.
     let (account, next) = rotated?;
-    token_response(state, &account, Some(next)).await
+    token_response(state, &account, Some(next))
 }
 
 /// Ends the session the refresh token belongs to. Unknown tokens are ignored (logout is idempotent).
@@ -155,11 +141,7 @@ fn revoke_family(conn: &mut PgConnection, family: Uuid) -> QueryResult<usize> {
     .execute(conn)
 }
 
-async fn token_response(
-    state: &AppState,
-    account: &Account,
-    refresh_token: Option<String>,
-) -> ApiResult<TokenResponse> {
+fn token_response(state: &AppState, account: &Account, refresh_token: Option<String>) -> ApiResult<TokenResponse> {
     let role = Role::parse(&account.role).ok_or_else(|| ApiError::internal("account with an unknown role"))?;
     let ttl = state.settings.access_token_ttl_secs;
     let access_token = state.keys.access_token(account.id, role, account.organizer_id, ttl)?;

@@ -99,6 +99,28 @@ impl JwtKeys {
     }
 }
 
+impl JwtKeys {
+    /// A long-lived token for a script. It is only honoured while its record (`jti`) is live.
+    pub fn api_token(
+        &self,
+        owner: &crate::auth::Principal,
+        token_id: Uuid,
+        details: &crate::auth::model::ApiTokenOut,
+    ) -> Result<String, ApiError> {
+        self.sign(&Claims {
+            sub: owner.account_id,
+            role: owner.role,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: Utc::now().timestamp(),
+            exp: details.expires_at.timestamp(),
+            org: owner.organizer_id,
+            jti: Some(token_id),
+            scopes: Some(details.scopes.clone()),
+        })
+    }
+}
+
 /// 32 random bytes, hex: secrets and opaque tokens.
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];

@@ -6,4 +6,5 @@ pub mod fields;
 pub mod json;
 pub mod pagination;
 pub mod query;
+pub mod rate_limit;
 pub mod request_id;
