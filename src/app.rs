@@ -18,7 +18,7 @@ use crate::db::DbPool;
 use crate::error::{FieldError, Problem};
 use crate::http::rate_limit::AddressLimiter;
 use crate::http::{fallback, request_id};
-use crate::{auth, editions, geo, health, labs, organizers};
+use crate::{auth, editions, events, geo, health, labs, organizers};
 
 /// What every handler may need, shared by all workers.
 pub struct AppState {
@@ -48,6 +48,7 @@ impl AppState {
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags(
+        (name = "events", description = "Referencing, moderation, status on the day and history of events"),
         (name = "editions", description = "Yearly editions and their tracks"),
         (name = "labs", description = "Territorial innovation labs"),
         (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
@@ -74,6 +75,7 @@ impl Modify for BearerAuth {
 fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(auth::configure)
         .configure(organizers::configure)
+        .configure(events::configure)
         .configure(editions::configure)
         .configure(labs::configure)
         .configure(geo::configure);

@@ -109,9 +109,10 @@ fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String
     }
     drop(conn);
     let pool = db::pool(&settings.database_url, settings.db_pool_size)?;
-    let state = web::Data::new(AppState::new(pool, settings));
+    let state = web::Data::new(AppState::new(pool.clone(), settings));
     tracing::info!(%bind, "listening");
     actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(prune_auth_attempts(pool, state.settings.login_window_secs));
         HttpServer::new(move || build_app(state.clone()))
             .bind(&bind)
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
@@ -120,6 +121,20 @@ fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String
             .await
             .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// Throttling only looks back one window: older attempts are dropped every hour, by whichever
+/// instance gets there (the delete is idempotent).
+async fn prune_auth_attempts(pool: db::DbPool, window_secs: u64) {
+    let mut every_hour = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let keep = chrono::Duration::seconds(window_secs.max(3600) as i64);
+        match db::run(&pool, move |conn| Ok(mip::auth::throttle::prune(conn, keep)?)).await {
+            Ok(pruned) => tracing::debug!(pruned, "pruned old authentication attempts"),
+            Err(error) => tracing::warn!(%error, "could not prune authentication attempts"),
+        }
+    }
 }
 
 fn print_openapi() -> Result<(), String> {

@@ -65,6 +65,86 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_history (id) {
+        id -> Int8,
+        event_id -> Uuid,
+        version -> Int4,
+        action -> Text,
+        account_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        publication_before -> Nullable<Text>,
+        publication_after -> Text,
+        changes -> Jsonb,
+        note -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_labs (event_id, lab_id) {
+        event_id -> Uuid,
+        lab_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    event_sessions (event_id, position) {
+        event_id -> Uuid,
+        position -> Int4,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Uuid,
+        slug -> Text,
+        edition_year -> Int4,
+        track_id -> Nullable<Uuid>,
+        organizer_id -> Uuid,
+        title -> Text,
+        summary -> Nullable<Text>,
+        description -> Nullable<Text>,
+        format -> Text,
+        mode -> Text,
+        audience -> Text,
+        timezone -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        venue_name -> Nullable<Text>,
+        venue_address -> Nullable<Text>,
+        venue_postal_code -> Nullable<Text>,
+        venue_city -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        department_code -> Nullable<Text>,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        online_url -> Nullable<Text>,
+        registration_required -> Bool,
+        registration_url -> Nullable<Text>,
+        registration_capacity -> Nullable<Int4>,
+        registration_closes_at -> Nullable<Timestamptz>,
+        language -> Text,
+        accessibility -> Nullable<Text>,
+        tags -> Array<Nullable<Text>>,
+        co_organizers -> Array<Nullable<Text>>,
+        image_url -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        publication -> Text,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        status_note -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamptz>,
+        published_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invitations (id) {
         id -> Uuid,
         organizer_id -> Uuid,
@@ -162,6 +242,16 @@ diesel::table! {
 diesel::joinable!(accounts -> organizers (organizer_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(departments -> regions (region_code));
+diesel::joinable!(event_history -> accounts (account_id));
+diesel::joinable!(event_history -> events (event_id));
+diesel::joinable!(event_labs -> events (event_id));
+diesel::joinable!(event_labs -> labs (lab_id));
+diesel::joinable!(event_sessions -> events (event_id));
+diesel::joinable!(events -> accounts (created_by));
+diesel::joinable!(events -> editions (edition_year));
+diesel::joinable!(events -> organizers (organizer_id));
+diesel::joinable!(events -> regions (region_code));
+diesel::joinable!(events -> tracks (track_id));
 diesel::joinable!(invitations -> accounts (invited_by));
 diesel::joinable!(invitations -> organizers (organizer_id));
 diesel::joinable!(lab_figures -> labs (lab_id));
@@ -177,6 +267,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_attempts,
     departments,
     editions,
+    event_history,
+    event_labs,
+    event_sessions,
+    events,
     invitations,
     lab_figures,
     labs,

@@ -25,17 +25,25 @@ pub fn geography(conn: &mut PgConnection) -> Result<&'static Geography, ApiError
     let departments: Vec<(String, String, String, Vec<Option<String>>)> = departments::table
         .select((departments::code, departments::name, departments::region_code, departments::postal_prefixes))
         .load(conn)?;
-    let loaded = Geography {
-        regions: regions.into_iter().collect(),
-        departments: departments
-            .into_iter()
-            .map(|(code, name, region, prefixes)| (code, (name, region, prefixes.into_iter().flatten().collect())))
-            .collect(),
-    };
-    Ok(GEOGRAPHY.get_or_init(|| loaded))
+    let departments = departments
+        .into_iter()
+        .map(|(code, name, region, prefixes)| (code, name, region, prefixes.into_iter().flatten().collect()))
+        .collect();
+    Ok(GEOGRAPHY.get_or_init(|| Geography::from_rows(regions, departments)))
 }
 
 impl Geography {
+    /// Regions as (code, name); departments as (code, name, region code, postal prefixes).
+    pub fn from_rows(regions: Vec<(String, String)>, departments: Vec<(String, String, String, Vec<String>)>) -> Self {
+        Geography {
+            regions: regions.into_iter().collect(),
+            departments: departments
+                .into_iter()
+                .map(|(code, name, region, prefixes)| (code, (name, region, prefixes)))
+                .collect(),
+        }
+    }
+
     pub fn region(&self, code: &str) -> Option<Place> {
         self.regions.get(code).map(|name| Place { code: code.into(), name: name.clone() })
     }

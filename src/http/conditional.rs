@@ -40,6 +40,13 @@ pub fn check_version(request: &HttpRequest, current: i32) -> Result<(), ApiError
     }
 }
 
+/// A short, stable digest of a representation, to salt a version ETag with what the version
+/// does not cover (names of related resources).
+pub fn short_digest(value: &impl Serialize) -> Result<String, ApiError> {
+    let bytes = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    Ok(hex::encode(&Sha256::digest(&bytes)[..6]))
+}
+
 fn content_etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     format!("W/\"{}\"", hex::encode(&digest[..12]))

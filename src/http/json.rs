@@ -28,25 +28,57 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type_ok = request
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+        let content_type_ok = is_json(request);
+        let mut payload = payload.take();
+        Box::pin(async move { read_valid_json(content_type_ok, &mut payload).await.map(ValidJson) })
+    }
+}
+
+/// A JSON body that may be left out: no body at all reads as `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = request.headers();
+        let no_body = headers.get(actix_web::http::header::CONTENT_TYPE).is_none()
+            && headers.get(actix_web::http::header::TRANSFER_ENCODING).is_none()
+            && headers.get(actix_web::http::header::CONTENT_LENGTH).is_none_or(|length| length == "0");
+        let content_type_ok = is_json(request);
         let mut payload = payload.take();
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType(
-                    "the body must be sent with `Content-Type: application/json`".into(),
-                ));
+            if no_body {
+                return Ok(OptionalJson(T::default()));
             }
-            let body = read_limited(&mut payload, MAX_JSON_BODY).await?;
-            let value: T = parse_json(&body)?;
-            value.validate()?;
-            Ok(ValidJson(value))
+            read_valid_json(content_type_ok, &mut payload).await.map(OptionalJson)
         })
     }
+}
+
+fn is_json(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"))
+}
+
+async fn read_valid_json<T: DeserializeOwned + Validate>(
+    content_type_ok: bool,
+    payload: &mut Payload,
+) -> Result<T, ApiError> {
+    if !content_type_ok {
+        return Err(ApiError::UnsupportedMediaType(
+            "the body must be sent with `Content-Type: application/json`".into(),
+        ));
+    }
+    let body = read_limited(payload, MAX_JSON_BODY).await?;
+    let value: T = parse_json(&body)?;
+    value.validate()?;
+    Ok(value)
 }
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes.

@@ -37,6 +37,11 @@ fn present(conn: &mut PgConnection, rows: Vec<LabRow>) -> ApiResult<Vec<LabOut>>
         .collect()
 }
 
+/// A lab's id by slug.
+pub fn find_id(conn: &mut PgConnection, slug: &str) -> ApiResult<Uuid> {
+    Ok(find_row(conn, slug)?.id)
+}
+
 pub fn find(conn: &mut PgConnection, slug: &str) -> ApiResult<LabOut> {
     let row = find_row(conn, slug)?;
     Ok(present(conn, vec![row])?.remove(0))

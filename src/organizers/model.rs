@@ -12,56 +12,28 @@ use crate::http::fields::{check_nullable_length, nullable, validate_http_url};
 use crate::http::pagination::PageParams;
 use crate::schema::organizers;
 
-/// What kind of body an organizer is (the categories DITP reports on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganizerKind {
-    /// Administration centrale (a ministry's central services).
-    CentralAdministration,
-    /// Service déconcentré de l'État (prefectures, regional directorates).
-    DeconcentratedService,
-    /// Collectivité territoriale (regions, departments, cities).
-    LocalAuthority,
-    /// Opérateur ou établissement public.
-    PublicOperator,
-    /// Établissement public sanitaire et social (hospitals, social services).
-    HealthSocialEstablishment,
-    /// Laboratoire d'innovation territoriale.
-    InnovationLab,
-    /// Association or social economy actor.
-    Association,
-    Other,
+crate::text_enum! {
+    /// What kind of body an organizer is (the categories DITP reports on).
+    pub enum OrganizerKind {
+        /// Administration centrale (a ministry's central services).
+        CentralAdministration = "central_administration",
+        /// Service déconcentré de l'État (prefectures, regional directorates).
+        DeconcentratedService = "deconcentrated_service",
+        /// Collectivité territoriale (regions, departments, cities).
+        LocalAuthority = "local_authority",
+        /// Opérateur ou établissement public.
+        PublicOperator = "public_operator",
+        /// Établissement public sanitaire et social (hospitals, social services).
+        HealthSocialEstablishment = "health_social_establishment",
+        /// Laboratoire d'innovation territoriale.
+        InnovationLab = "innovation_lab",
+        /// Association or social economy actor.
+        Association = "association",
+        Other = "other",
+    }
 }
 
 impl OrganizerKind {
-    pub const ALL: [OrganizerKind; 8] = [
-        OrganizerKind::CentralAdministration,
-        OrganizerKind::DeconcentratedService,
-        OrganizerKind::LocalAuthority,
-        OrganizerKind::PublicOperator,
-        OrganizerKind::HealthSocialEstablishment,
-        OrganizerKind::InnovationLab,
-        OrganizerKind::Association,
-        OrganizerKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganizerKind::CentralAdministration => "central_administration",
-            OrganizerKind::DeconcentratedService => "deconcentrated_service",
-            OrganizerKind::LocalAuthority => "local_authority",
-            OrganizerKind::PublicOperator => "public_operator",
-            OrganizerKind::HealthSocialEstablishment => "health_social_establishment",
-            OrganizerKind::InnovationLab => "innovation_lab",
-            OrganizerKind::Association => "association",
-            OrganizerKind::Other => "other",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<OrganizerKind> {
-        OrganizerKind::ALL.into_iter().find(|kind| kind.as_str() == value)
-    }
-
     /// The French label, for people (facets, reports).
     pub fn label(self) -> &'static str {
         match self {

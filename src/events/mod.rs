@@ -1,0 +1,23 @@
+//! Events: referencing, moderation, the day's status, and history.
+
+pub mod history;
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod rules;
+pub mod workflow;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(routes::create_event)
+        .service(routes::get_event)
+        .service(routes::update_event)
+        .service(routes::delete_event)
+        .service(routes::submit_event)
+        .service(routes::publish_event)
+        .service(routes::reject_event)
+        .service(routes::withdraw_event)
+        .service(routes::cancel_event)
+        .service(routes::event_history)
+        .service(routes::organizer_events)
+        .service(routes::lab_events);
+}

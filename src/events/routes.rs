@@ -1,0 +1,458 @@
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::history::{self, Actor};
+use super::model::{EventForm, EventOut, EventRow, HistoryOut, Publication, TransitionForm};
+use super::repo::{self, EventScope};
+use super::workflow::{self, Transition};
+use crate::app::AppState;
+use crate::auth::{Caller, Scope};
+use crate::db;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::conditional::{Conditional, expected_version, version_etag};
+use crate::http::json::{OptionalJson, ValidJson};
+use crate::http::pagination::{Page, PageParams, page};
+use crate::http::query::Query;
+
+/// Any part of an event form, as a JSON merge patch (RFC 7396).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct EventPatch(pub Map<String, Value>);
+
+impl validator::Validate for EventPatch {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(()) // the merged form is validated as a whole
+    }
+}
+
+/// Who may see an event: published ones are public; the others exist only for the
+/// organizer's members and admins (anyone else gets a 404, not a 403).
+pub fn visible(caller: &Caller, event: &EventRow) -> bool {
+    event.publication() == Publication::Published || caller.principal().is_some_and(|p| p.acts_for(event.organizer_id))
+}
+
+/// The writer of an event: authenticated, with `events:write` when it uses an API token.
+fn writer(caller: &Caller) -> ApiResult<Actor> {
+    let principal = caller.authenticated()?;
+    principal.require_scope(Scope::EventsWrite)?;
+    Ok(Actor::from(principal))
+}
+
+async fn load_visible(state: &AppState, caller: &Caller, key: String) -> ApiResult<EventRow> {
+    let shown = key.clone();
+    let row = db::run(&state.pool, move |conn| repo::find_row(conn, &key)).await?;
+    if visible(caller, &row) { Ok(row) } else { Err(ApiError::NotFound(format!("event `{shown}`"))) }
+}
+
+/// The event as answered after a read or a write: ETag from the version (for `If-Match`) and
+/// from the content (names of the organizer, labs and track are part of it).
+async fn event_response(
+    state: &AppState,
+    request: &HttpRequest,
+    row: EventRow,
+    answer: Conditional,
+) -> ApiResult<HttpResponse> {
+    let event = db::run(&state.pool, move |conn| repo::present_one(conn, row)).await?;
+    let digest = crate::http::conditional::short_digest(&event)?;
+    Ok(answer
+        .etag(version_etag(event.version, Some(&digest)))
+        .last_modified(Some(event.updated_at))
+        .json(request, &event))
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Reference a new event, as a draft.
+///
+/// Members write for their own organizer (and may omit `organizer`); admins name it.
+/// Drafts may still lack their venue or link; submitting checks everything.
+#[utoipa::path(
+    tag = "events",
+    request_body = EventForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created as a draft", body = EventOut),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Another organizer's, or a token without `events:write`", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "`external_id` already used by this organizer", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A rule is broken (each field named)", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/events")]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    form: ValidJson<EventForm>,
+) -> ApiResult<HttpResponse> {
+    let actor = writer(&caller)?;
+    let row = db::run(&state.pool, move |conn| repo::create(conn, &actor, &form.0)).await?;
+    let location = format!("/api/v1/events/{}", row.id);
+    let mut response = event_response(&state, &request, row, Conditional::created()).await?;
+    response.headers_mut().insert(actix_web::http::header::LOCATION, location.parse().map_err(ApiError::internal)?);
+    Ok(response)
+}
+
+/// One event, by id or slug.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    responses(
+        (status = 200, description = "The event", body = EventOut),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No such event, or not published and not yours", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/events/{id}")]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let row = load_visible(&state, &caller, id.into_inner()).await?;
+    event_response(&state, &request, row, Conditional::ok()).await
+}
+
+/// Change an event (its organizer's members and admins), at any time, with `If-Match`.
+///
+/// The body is a JSON merge patch of the event form: absent fields stay, `null` clears,
+/// arrays (`sessions`, `tags`…) are replaced whole. The merged event is checked as a whole.
+/// A change to a published event is recorded in its history and, when the edition says so,
+/// sends it back to moderation.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    request_body(content = EventPatch, description = "Any part of an `EventForm`", content_type = "application/merge-patch+json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated (unchanged when the patch changes nothing)", body = EventOut),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours, or a token without `events:write`", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A cancelled event's status, or `external_id` taken", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale `If-Match`: reload and apply the change again", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A rule is broken (each field named)", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/events/{id}")]
+pub async fn update_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    patch: ValidJson<EventPatch>,
+) -> ApiResult<HttpResponse> {
+    let actor = writer(&caller)?;
+    let row = load_visible(&state, &caller, id.into_inner()).await?;
+    if !actor.acts_for(row.organizer_id) {
+        return Err(ApiError::Forbidden("only the organizer's members and admins change its events".into()));
+    }
+    let expected = expected_version(&request)?;
+    let updated = db::run(&state.pool, move |conn| repo::update(conn, &actor, row.id, expected, &patch.0.0)).await?;
+    event_response(&state, &request, updated, Conditional::ok()).await
+}
+
+/// Delete a draft (its organizer's members and admins). Other events are withdrawn or cancelled.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Not a draft (the problem names its state)", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[delete("/events/{id}")]
+pub async fn delete_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let actor = writer(&caller)?;
+    let row = load_visible(&state, &caller, id.into_inner()).await?;
+    if !actor.acts_for(row.organizer_id) {
+        return Err(ApiError::Forbidden("only the organizer's members and admins delete its drafts".into()));
+    }
+    let expected = expected_version(&request)?;
+    db::run(&state.pool, move |conn| repo::delete_draft(conn, row.id, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn transition(
+    state: &AppState,
+    request: &HttpRequest,
+    caller: &Caller,
+    key: String,
+    transition: Transition,
+) -> ApiResult<HttpResponse> {
+    let actor = writer(caller)?;
+    let row = load_visible(state, caller, key).await?;
+    let expected = expected_version(request)?;
+    let updated = db::run(&state.pool, move |conn| workflow::apply(conn, &actor, row.id, expected, transition)).await?;
+    event_response(state, request, updated, Conditional::ok()).await
+}
+
+/// Submit an event to moderation (from `draft`, `rejected` or `withdrawn`).
+///
+/// The event must be complete, and the edition's referencing window open; admins may send
+/// `{"override_referencing_window": true}`, which the history records.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    request_body(content = Option<TransitionForm>, description = "Optional"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Submitted", body = EventOut),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Wrong state (named), or referencing closed", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "The event is incomplete (each field named)", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/events/{id}/submit")]
+pub async fn submit_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    form: OptionalJson<TransitionForm>,
+) -> ApiResult<HttpResponse> {
+    let step = Transition::Submit { override_referencing_window: form.0.override_referencing_window };
+    transition(&state, &request, &caller, id.into_inner(), step).await
+}
+
+/// Publish a submitted event (admins).
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Published", body = EventOut),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Not `submitted` (the problem names its state)", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/events/{id}/publish")]
+pub async fn publish_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    transition(&state, &request, &caller, id.into_inner(), Transition::Publish).await
+}
+
+/// Reject a submitted event, with a reason the organizer reads (admins).
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    request_body = TransitionForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rejected", body = EventOut),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Not `submitted` (the problem names its state)", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "No reason given", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/events/{id}/reject")]
+pub async fn reject_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    form: OptionalJson<TransitionForm>,
+) -> ApiResult<HttpResponse> {
+    let reason = form.0.reason.ok_or_else(|| ApiError::field("reason", "required", "say why the event is rejected"))?;
+    transition(&state, &request, &caller, id.into_inner(), Transition::Reject { reason }).await
+}
+
+/// Withdraw a submitted or published event from the programme (its members and admins).
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    request_body(content = Option<TransitionForm>, description = "Optional reason"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Withdrawn", body = EventOut),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Wrong state (named)", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/events/{id}/withdraw")]
+pub async fn withdraw_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    form: OptionalJson<TransitionForm>,
+) -> ApiResult<HttpResponse> {
+    transition(&state, &request, &caller, id.into_inner(), Transition::Withdraw { reason: form.0.reason }).await
+}
+
+/// Cancel a submitted or published event (its members and admins). It stays in the programme
+/// with `status: cancelled`, so calendars that show it learn of the cancellation.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug")),
+    request_body(content = Option<TransitionForm>, description = "Optional reason, shown as `status_note`"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = EventOut),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Wrong state (named), or already cancelled", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/events/{id}/cancel")]
+pub async fn cancel_event(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    form: OptionalJson<TransitionForm>,
+) -> ApiResult<HttpResponse> {
+    transition(&state, &request, &caller, id.into_inner(), Transition::Cancel { reason: form.0.reason }).await
+}
+
+/// Who changed what and when (the organizer's members and admins), oldest first.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id or slug"), PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of history entries", body = Page<HistoryOut>),
+        (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/events/{id}/history")]
+pub async fn event_history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    params: Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let principal = caller.authenticated()?;
+    let limit = params.limit()?;
+    let after = params.cursor::<i64>("history")?;
+    let row = load_visible(&state, &caller, id.into_inner()).await?;
+    if !principal.acts_for(row.organizer_id) {
+        return Err(ApiError::Forbidden("only the organizer's members and admins read its history".into()));
+    }
+    let (entries, total) = db::run(&state.pool, move |conn| history::list(conn, row.id, after, limit)).await?;
+    let body = page(entries, limit, total, "history", |(id, _)| *id).map(|(_, entry)| entry);
+    Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-cache")).json(body))
+}
+
+/// `limit`, `cursor` and, for members and admins, the states to show.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OwnEventsParams {
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists events of a scope by start date, with the one pagination helper.
+async fn list_scope(
+    state: &AppState,
+    request: &HttpRequest,
+    params: &OwnEventsParams,
+    scope: EventScope,
+) -> ApiResult<HttpResponse> {
+    let page_params = PageParams { limit: params.limit, cursor: params.cursor.clone() };
+    let limit = page_params.limit()?;
+    let after = page_params.cursor::<(DateTime<Utc>, Uuid)>("events-by-start")?;
+    let (events, total) = db::run(&state.pool, move |conn| {
+        let (rows, total) = repo::list(conn, &scope, after, limit)?;
+        Ok((repo::present(conn, rows)?, total))
+    })
+    .await?;
+    let last_modified = events.iter().map(|e| e.updated_at).max();
+    let body = page(events, limit, total, "events-by-start", |e| (e.starts_at.with_timezone(&Utc), e.id));
+    Ok(Conditional::ok().last_modified(last_modified).json(request, &body))
+}
+
+/// An organizer's events by start date: published ones for everyone; its members (and admins)
+/// also see its drafts and events in moderation.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The organizer's id or slug"), OwnEventsParams),
+    responses(
+        (status = 200, description = "A page of events", body = Page<EventOut>),
+        (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such organizer", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/organizers/{id}/events")]
+pub async fn organizer_events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    params: Query<OwnEventsParams>,
+) -> ApiResult<HttpResponse> {
+    let key = id.into_inner();
+    let organizer = db::run(&state.pool, move |conn| crate::organizers::repo::find_row(conn, &key)).await?;
+    let member = caller.principal().is_some_and(|p| p.acts_for(organizer.id));
+    if !organizer.verified && !member {
+        return Err(ApiError::NotFound(format!("organizer `{}`", organizer.slug)));
+    }
+    let scope = EventScope {
+        organizer: Some(organizer.id),
+        lab: None,
+        unpublished_of: member.then_some(organizer.id),
+        all_states: false,
+    };
+    list_scope(&state, &request, &params, scope).await
+}
+
+/// The published events a lab runs, by start date.
+#[utoipa::path(
+    tag = "labs",
+    params(("slug" = String, Path, description = "The lab's slug"), OwnEventsParams),
+    responses(
+        (status = 200, description = "A page of events", body = Page<EventOut>),
+        (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such lab", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/labs/{slug}/events")]
+pub async fn lab_events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    slug: web::Path<String>,
+    params: Query<OwnEventsParams>,
+) -> ApiResult<HttpResponse> {
+    let slug = slug.into_inner();
+    let lab = db::run(&state.pool, move |conn| crate::labs::repo::find_id(conn, &slug)).await?;
+    let scope = EventScope { organizer: None, lab: Some(lab), unpublished_of: None, all_states: false };
+    list_scope(&state, &request, &params, scope).await
+}

@@ -1,0 +1,154 @@
+//! Moderation and the day's status: the explicit transitions of an event, each allowed only
+//! from the right state and to the right role. Anything else is a 409 naming the current state.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::history::{self, Actor};
+use super::model::{EventRow, EventStatus, HistoryAction, Publication};
+use super::repo::{form_of, lock_row, resolve};
+use super::rules::Completeness;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::events;
+
+/// A transition asked for.
+#[derive(Debug, Clone)]
+pub enum Transition {
+    /// To moderation. Admins may override a closed referencing window (recorded).
+    Submit { override_referencing_window: bool },
+    /// Into the programme (admins).
+    Publish,
+    /// Refused by moderation, with a reason (admins).
+    Reject { reason: String },
+    /// Out of the programme, kept (members and admins).
+    Withdraw { reason: Option<String> },
+    /// It will not take place (members and admins); stays visible as cancelled.
+    Cancel { reason: Option<String> },
+}
+
+impl Transition {
+    fn name(&self) -> &'static str {
+        match self {
+            Transition::Submit { .. } => "submit",
+            Transition::Publish => "publish",
+            Transition::Reject { .. } => "reject",
+            Transition::Withdraw { .. } => "withdraw",
+            Transition::Cancel { .. } => "cancel",
+        }
+    }
+
+    /// The publication states this transition starts from.
+    fn allowed_from(&self) -> &'static [Publication] {
+        match self {
+            Transition::Submit { .. } => &[Publication::Draft, Publication::Rejected, Publication::Withdrawn],
+            Transition::Publish | Transition::Reject { .. } => &[Publication::Submitted],
+            Transition::Withdraw { .. } | Transition::Cancel { .. } => {
+                &[Publication::Submitted, Publication::Published]
+            }
+        }
+    }
+
+    fn admins_only(&self) -> bool {
+        matches!(self, Transition::Publish | Transition::Reject { .. })
+    }
+}
+
+fn wrong_state(transition: &Transition, current: Publication) -> ApiError {
+    let allowed: Vec<&str> = transition.allowed_from().iter().map(|p| p.as_str()).collect();
+    ApiError::conflict_on(
+        "publication",
+        "invalid_transition",
+        format!(
+            "cannot {} an event that is `{}`; it must be {}",
+            transition.name(),
+            current.as_str(),
+            allowed.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or ")
+        ),
+    )
+}
+
+/// Applies a transition by `actor` to the event `id` (already known to be visible to it).
+pub fn apply(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: Option<i32>,
+    transition: Transition,
+) -> ApiResult<EventRow> {
+    conn.transaction(|conn| {
+        let current = lock_row(conn, id, expected_version)?;
+        if !actor.acts_for(current.organizer_id) || (transition.admins_only() && !actor.is_admin()) {
+            return Err(ApiError::Forbidden(format!("only admins may {} events", transition.name())));
+        }
+        let before = current.publication();
+        if !transition.allowed_from().contains(&before) {
+            return Err(wrong_state(&transition, before));
+        }
+        let now = Utc::now();
+        let target = events::table.find(id);
+        let (action, note, changes) = match &transition {
+            Transition::Submit { override_referencing_window } => {
+                let form = form_of(conn, &current)?;
+                let resolved = resolve(conn, &form, Completeness::Complete)?;
+                let window_open = resolved.edition.referencing_open_at(now);
+                let overridden = !window_open && actor.is_admin() && *override_referencing_window;
+                if !window_open && !overridden {
+                    return Err(ApiError::conflict_on(
+                        "edition",
+                        "referencing_closed",
+                        format!(
+                            "referencing for the {} edition is closed (it was open from {} to {})",
+                            resolved.edition.year,
+                            resolved.edition.referencing_opens_at,
+                            resolved.edition.referencing_closes_at
+                        ),
+                    ));
+                }
+                diesel::update(target)
+                    .set((
+                        events::publication.eq(Publication::Submitted.as_str()),
+                        events::submitted_at.eq(now),
+                        events::rejection_reason.eq(None::<String>),
+                    ))
+                    .execute(conn)?;
+                let note = overridden.then(|| "submitted by an admin while referencing was closed".to_string());
+                (HistoryAction::Submitted, note, json!({}))
+            }
+            Transition::Publish => {
+                diesel::update(target)
+                    .set((events::publication.eq(Publication::Published.as_str()), events::published_at.eq(now)))
+                    .execute(conn)?;
+                (HistoryAction::Published, None, json!({}))
+            }
+            Transition::Reject { reason } => {
+                diesel::update(target)
+                    .set((events::publication.eq(Publication::Rejected.as_str()), events::rejection_reason.eq(reason)))
+                    .execute(conn)?;
+                (HistoryAction::Rejected, Some(reason.clone()), json!({}))
+            }
+            Transition::Withdraw { reason } => {
+                diesel::update(target).set(events::publication.eq(Publication::Withdrawn.as_str())).execute(conn)?;
+                (HistoryAction::Withdrawn, reason.clone(), json!({}))
+            }
+            Transition::Cancel { reason } => {
+                if current.status() == EventStatus::Cancelled {
+                    return Err(ApiError::conflict_on(
+                        "status",
+                        "already_cancelled",
+                        "the event is already `cancelled`",
+                    ));
+                }
+                diesel::update(target)
+                    .set((events::status.eq(EventStatus::Cancelled.as_str()), events::status_note.eq(reason)))
+                    .execute(conn)?;
+                let changes = json!({"status": {"from": current.status, "to": EventStatus::Cancelled.as_str()}});
+                (HistoryAction::Cancelled, reason.clone(), changes)
+            }
+        };
+        let row = super::repo::find_row(conn, &id.to_string())?;
+        history::record(conn, &row, action, actor, Some(before), changes, note)?;
+        Ok(row)
+    })
+}
