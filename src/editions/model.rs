@@ -83,6 +83,13 @@ impl EditionRow {
         self.referencing_opens_at <= now && now < self.referencing_closes_at
     }
 
+    /// The latest instant, up to `now`, at which the clock changed the edition's `phase` or
+    /// `referencing_open`; `None` while no boundary has passed.
+    pub fn last_clock_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let (starts, ends) = self.period();
+        [self.referencing_opens_at, self.referencing_closes_at, starts, ends].into_iter().filter(|at| *at <= now).max()
+    }
+
     pub fn phase_at(&self, now: DateTime<Utc>) -> Phase {
         let (starts, ends) = self.period();
         if now >= ends {
@@ -145,11 +152,16 @@ pub struct EditionOut {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When this representation last changed: the row's last update or, if later, the last
+    /// time the clock moved `phase` or `referencing_open`. Sent as `Last-Modified`.
+    #[serde(skip)]
+    pub changed_at: DateTime<Utc>,
 }
 
 impl EditionOut {
     pub fn new(row: EditionRow, tracks: Vec<TrackRow>, now: DateTime<Utc>) -> Self {
         EditionOut {
+            changed_at: row.last_clock_change(now).map_or(row.updated_at, |at| at.max(row.updated_at)),
             phase: row.phase_at(now),
             referencing_open: row.referencing_open_at(now),
             year: row.year,

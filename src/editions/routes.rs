@@ -11,8 +11,11 @@ use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
 
+/// The representation also depends on the clock: `phase`, and `referencing_open`, which can
+/// change while the edition runs.
 fn edition_etag(edition: &EditionOut) -> String {
-    version_etag(edition.version, Some(edition.phase.as_str()))
+    let referencing = if edition.referencing_open { "open" } else { "shut" };
+    version_etag(edition.version, Some(&format!("{}-{referencing}", edition.phase.as_str())))
 }
 
 /// Editions, newest first, each with its tracks and its phase.
@@ -33,7 +36,7 @@ pub async fn list_editions(
     let limit = params.limit()?;
     let before_year = params.cursor::<i32>("editions")?;
     let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, before_year, limit)).await?;
-    let last_modified = rows.iter().map(|e| e.updated_at).max();
+    let last_modified = rows.iter().map(|e| e.changed_at).max();
     let body = page(rows, limit, total, "editions", |e| e.year);
     Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
 }
@@ -56,7 +59,7 @@ pub async fn get_edition(
 ) -> ApiResult<HttpResponse> {
     let year = year.into_inner();
     let edition = db::run(&state.pool, move |conn| repo::find(conn, year)).await?;
-    Ok(Conditional::ok().etag(edition_etag(&edition)).last_modified(Some(edition.updated_at)).json(&request, &edition))
+    Ok(Conditional::ok().etag(edition_etag(&edition)).last_modified(Some(edition.changed_at)).json(&request, &edition))
 }
 
 /// Create an edition (admins).

@@ -20,6 +20,23 @@ fn find_row(conn: &mut PgConnection, slug: &str) -> ApiResult<LabRow> {
         .ok_or_else(|| not_found(slug))
 }
 
+/// The lab a write is about to change, locked until the transaction ends, after checking that
+/// it is still the version the client read (`If-Match`): a concurrent writer cannot slip in
+/// between the check and the write.
+fn lock_current(conn: &mut PgConnection, slug: &str, expected_version: Option<i32>) -> ApiResult<LabRow> {
+    let current = labs::table
+        .filter(labs::slug.eq(slug))
+        .select(LabRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found(slug))?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
+    }
+    Ok(current)
+}
+
 fn present(conn: &mut PgConnection, rows: Vec<LabRow>) -> ApiResult<Vec<LabOut>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let figures: Vec<FigureRow> = lab_figures::table
@@ -124,10 +141,7 @@ pub fn update(
     patch: LabPatch,
 ) -> ApiResult<LabOut> {
     conn.transaction(|conn| {
-        let current = find_row(conn, slug)?;
-        if expected_version.is_some_and(|v| v != current.version) {
-            return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
-        }
+        let current = lock_current(conn, slug, expected_version)?;
         let mut errors = patch.check();
         errors.extend(check_references(conn, patch.region.as_deref(), patch.organizer_id.flatten())?);
         if !errors.is_empty() {
@@ -150,12 +164,26 @@ pub fn delete(conn: &mut PgConnection, slug: &str) -> ApiResult<()> {
     }
 }
 
-/// Sets a year's figures, replacing what was there.
-pub fn put_figures(conn: &mut PgConnection, slug: &str, year: i32, form: &FigureForm) -> ApiResult<LabOut> {
+/// Sets a year's figures, replacing what was there, when `expected_version` (from If-Match)
+/// is the lab's current one: the figures are part of the lab.
+pub fn put_figures(
+    conn: &mut PgConnection,
+    slug: &str,
+    year: i32,
+    expected_version: Option<i32>,
+    form: &FigureForm,
+) -> ApiResult<LabOut> {
     if !(2014..=2100).contains(&year) {
         return Err(ApiError::bad_param("year", "must be between 2014 and 2100"));
     }
-    let lab = find_row(conn, slug)?;
+    conn.transaction(|conn| {
+        let lab = lock_current(conn, slug, expected_version)?;
+        upsert_figures(conn, &lab, year, form)?;
+        find(conn, slug)
+    })
+}
+
+fn upsert_figures(conn: &mut PgConnection, lab: &LabRow, year: i32, form: &FigureForm) -> ApiResult<()> {
     let row = FigureRow {
         lab_id: lab.id,
         year,
@@ -173,7 +201,7 @@ pub fn put_figures(conn: &mut PgConnection, slug: &str, year: i32, form: &Figure
             lab_figures::trainings.eq(row.trainings),
         ))
         .execute(conn)?;
-    find(conn, slug)
+    Ok(())
 }
 
 pub fn delete_figures(conn: &mut PgConnection, slug: &str, year: i32) -> ApiResult<()> {

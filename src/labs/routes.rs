@@ -153,6 +153,8 @@ pub async fn delete_lab(
 }
 
 /// Set a lab's figures for a year (admins); replaces that year's figures.
+///
+/// The figures are part of the lab: send `If-Match` with the lab's ETag to avoid lost updates.
 #[utoipa::path(
     tag = "labs",
     params(("slug" = String, Path, description = "The lab's slug"), ("year" = i32, Path, description = "The year the figures cover")),
@@ -164,6 +166,7 @@ pub async fn delete_lab(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such lab", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale `If-Match`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A negative figure", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -176,8 +179,9 @@ pub async fn put_figures(
     form: ValidJson<FigureForm>,
 ) -> ApiResult<HttpResponse> {
     caller.admin()?;
+    let expected = expected_version(&request)?;
     let (slug, year) = path.into_inner();
-    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &slug, year, &form.0)).await?;
+    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &slug, year, expected, &form.0)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 

@@ -229,6 +229,75 @@ where
     pub async fn admin_token(&self) -> String {
         self.account_token(&format!("admin-{}@mip.example", Uuid::now_v7().simple()), Role::Admin, None).await
     }
+
+    /// Inserts an (unverified) organizer named `name` and returns its id.
+    pub fn create_organizer(&self, name: &str) -> Uuid {
+        use mip::schema::organizers;
+        let id = Uuid::now_v7();
+        diesel::insert_into(organizers::table)
+            .values((
+                organizers::id.eq(id),
+                organizers::slug.eq(format!("{}-{}", mip::http::fields::slugify(name), id.simple())),
+                organizers::name.eq(name),
+                organizers::kind.eq("other"),
+                organizers::contact_email.eq(format!("contact-{}@mip.example", id.simple())),
+            ))
+            .execute(&mut self.db.conn())
+            .unwrap();
+        id
+    }
+
+    /// The access token of a member of a fresh organizer.
+    pub async fn organizer_token(&self) -> String {
+        let organizer = self.create_organizer("Préfecture de test");
+        let email = format!("organizer-{}@mip.example", Uuid::now_v7().simple());
+        self.account_token(&email, Role::Organizer, Some(organizer)).await
+    }
+
+    /// A JSON request with a bearer token and extra headers (`If-Match`…).
+    pub async fn json_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Reply {
+        let mut request = test::TestRequest::default().method(method.parse().unwrap()).uri(path).set_json(body);
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        self.send(request).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.json("PUT", path, token, body).await
+    }
+
+    /// A GET with extra headers (`If-None-Match`…).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = test::TestRequest::get().uri(path);
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        self.send(request).await
+    }
+}
+
+/// A valid lab body in `region`.
+pub fn lab_body(slug: &str, region: &str) -> Value {
+    json!({
+        "slug": slug,
+        "name": format!("Lab {slug}"),
+        "region": region,
+        "host": "Préfecture de région",
+        "website": format!("https://{slug}.example.fr"),
+        "founded_year": 2017,
+        "description": "Un laboratoire d'innovation territoriale",
+    })
 }
 
 /// A valid edition body for `year`, with referencing open around now when `open_now`.
