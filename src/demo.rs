@@ -9,6 +9,9 @@ use uuid::Uuid;
 use crate::auth::Role;
 use crate::editions::model::{EditionForm, TrackForm};
 use crate::error::ApiError;
+use crate::events::history::Actor;
+use crate::events::model::EventForm;
+use crate::events::workflow::{self, Transition};
 use crate::labs::model::LabForm;
 use crate::schema::{editions, organizers};
 
@@ -24,7 +27,7 @@ pub struct Seed {
     pub editions: Vec<SeedEdition>,
     pub labs: Vec<SeedLab>,
     pub organizers: Vec<SeedOrganizer>,
-    pub events: Vec<serde_json::Value>,
+    pub events: Vec<crate::events::model::EventForm>,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +84,7 @@ pub fn load(conn: &mut PgConnection) -> Result<bool, String> {
     }
     let seed = seed()?;
     conn.transaction::<_, ApiError, _>(|conn| load_seed(conn, &seed))
-        .map_err(|e| format!("loading the demo data failed: {e:?}"))?;
+        .map_err(|e| format!("loading the demo data failed: {e}: {:?}", e.to_problem().errors))?;
     Ok(true)
 }
 
@@ -147,8 +150,22 @@ fn load_seed(conn: &mut PgConnection, seed: &Seed) -> Result<(), ApiError> {
         )?;
     }
     let password_hash = crate::auth::password::hash(DEMO_PASSWORD)?;
-    crate::auth::repo::create(conn, DEMO_ADMIN_EMAIL, &password_hash, Role::Admin, None)?;
+    let admin = crate::auth::repo::create(conn, DEMO_ADMIN_EMAIL, &password_hash, Role::Admin, None)?;
     let ti_lab: Uuid = organizers::table.filter(organizers::slug.eq("ti-lab")).select(organizers::id).first(conn)?;
     crate::auth::repo::create(conn, DEMO_ORGANIZER_EMAIL, &password_hash, Role::Organizer, Some(ti_lab))?;
+    let admin = Actor { account_id: admin.id, role: Role::Admin, organizer_id: None };
+    for form in &seed.events {
+        publish_demo_event(conn, &admin, form)?;
+    }
+    Ok(())
+}
+
+/// Past events go through the real steps: created, submitted (an admin overriding the closed
+/// referencing window, as the history records) and published.
+fn publish_demo_event(conn: &mut PgConnection, admin: &Actor, form: &EventForm) -> Result<(), ApiError> {
+    let event = crate::events::repo::create(conn, admin, form)?;
+    let submit = Transition::Submit { override_referencing_window: true };
+    workflow::apply(conn, admin, event.id, None, submit)?;
+    workflow::apply(conn, admin, event.id, None, Transition::Publish)?;
     Ok(())
 }

@@ -1,0 +1,561 @@
+//! Events: referencing, moderation, editing rules, visibility and history.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use mip::auth::Role;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// An edition whose referencing window is open now, and whose month starts in ten days.
+fn open_edition(year: i32) -> Value {
+    let today = Utc::now().date_naive();
+    json!({
+        "year": year,
+        "number": year - 2013,
+        "title": format!("Mois de l'innovation publique {year}"),
+        "starts_on": today + Duration::days(10),
+        "ends_on": today + Duration::days(40),
+        "referencing_opens_at": Utc::now() - Duration::days(1),
+        "referencing_closes_at": Utc::now() + Duration::days(20),
+    })
+}
+
+/// A complete onsite event in the open edition, fifteen days from now (local Paris time).
+fn event_body() -> Value {
+    let day = (Utc::now() + Duration::days(15)).date_naive();
+    json!({
+        "edition": 2030,
+        "title": "Fabriquer un capteur de qualité de l'air",
+        "summary": "Un atelier pour fabriquer et programmer son capteur.",
+        "format": "workshop",
+        "mode": "onsite",
+        "audience": "everyone",
+        "sessions": [{"starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T17:00")}],
+        "venue": {"name": "Ti-Lab", "address": "1 rue de la Préfecture", "postal_code": "35000", "city": "Rennes", "department": "35"},
+        "registration": {"required": true, "url": "https://ti-lab.example/inscription", "capacity": 20},
+        "tags": ["Données", "air"],
+    })
+}
+
+struct World<S> {
+    app: common::TestApp<S>,
+    admin: String,
+    /// A member of organizer A.
+    member: String,
+    organizer: Uuid,
+    /// A member of another organizer, B.
+    other: String,
+}
+
+async fn world() -> World<
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    let app = common::spawn().await;
+    let admin = app.admin_token().await;
+    let reply = app.post("/api/v1/editions", Some(&admin), open_edition(2030)).await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+    let organizer = app.create_organizer("Ti-Lab");
+    let member = app.account_token("member@ti-lab.example", Role::Organizer, Some(organizer)).await;
+    let other_organizer = app.create_organizer("Mairie de Lille");
+    let other = app.account_token("member@lille.example", Role::Organizer, Some(other_organizer)).await;
+    World { app, admin, member, organizer, other }
+}
+
+macro_rules! created {
+    ($world:expr, $body:expr) => {{
+        let reply = $world.app.post("/api/v1/events", Some(&$world.member), $body).await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }};
+}
+
+fn id(event: &Value) -> String {
+    event["id"].as_str().unwrap().to_string()
+}
+
+fn with(mut body: Value, changes: Value) -> Value {
+    for (key, value) in changes.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    body
+}
+
+#[actix_web::test]
+async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
+    let w = world().await;
+    let reply = w.app.post("/api/v1/events", Some(&w.member), event_body()).await;
+    assert_eq!(reply.status.as_u16(), 201);
+    let event = reply.json();
+    assert_eq!(reply.header("location"), Some(format!("/api/v1/events/{}", id(&event))));
+    assert!(reply.header("etag").unwrap().starts_with("\"v1-"));
+    assert_eq!(event["publication"], "draft");
+    assert_eq!(event["status"], "scheduled");
+    assert_eq!(event["slug"], "fabriquer-un-capteur-de-qualite-de-l-air-2030");
+    assert_eq!(event["organizer"]["id"], w.organizer.to_string());
+    assert_eq!(event["venue"]["region"], json!({"code": "53", "name": "Bretagne"}), "deduced from the department");
+    assert_eq!(event["venue"]["department"]["name"], "Ille-et-Vilaine");
+    assert_eq!(event["tags"], json!(["données", "air"]));
+    // Local times are read in Europe/Paris and written back with their offset.
+    let starts = event["sessions"][0]["starts_at"].as_str().unwrap();
+    assert!(starts.ends_with("T14:00:00+01:00") || starts.ends_with("T14:00:00+02:00"), "{starts}");
+    // The slug answers too.
+    let by_slug = w.app.get_as("/api/v1/events/fabriquer-un-capteur-de-qualite-de-l-air-2030", &w.member).await;
+    assert_eq!(by_slug.json()["id"], event["id"]);
+}
+
+#[actix_web::test]
+async fn from_draft_to_published_then_cancelled() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    let submitted = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.json();
+    assert_eq!(submitted["publication"], "submitted");
+    assert!(submitted["submitted_at"].is_string());
+    w.app.get(&path).await.problem(404);
+
+    let published = w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await.json();
+    assert_eq!(published["publication"], "published");
+    assert_eq!(w.app.get(&path).await.json()["title"], "Fabriquer un capteur de qualité de l'air");
+
+    let cancelled =
+        w.app.post(&format!("{path}/cancel"), Some(&w.member), json!({"reason": "Salle indisponible"})).await.json();
+    assert_eq!(cancelled["publication"], "published", "a cancelled event stays in the programme");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["status_note"], "Salle indisponible");
+    assert_eq!(w.app.get(&path).await.json()["status"], "cancelled");
+
+    let history = w.app.get_as(&format!("{path}/history"), &w.member).await.json();
+    let actions: Vec<&str> =
+        history["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["created", "submitted", "published", "cancelled"]);
+    assert_eq!(history["data"][2]["by"]["role"], "admin");
+    assert_eq!(history["data"][3]["note"], "Salle indisponible");
+    assert_eq!(history["data"][3]["changes"]["status"], json!({"from": "scheduled", "to": "cancelled"}));
+}
+
+#[actix_web::test]
+async fn each_transition_is_refused_from_the_wrong_state_naming_the_current_one() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    let refused = |reply: common::Reply| {
+        let problem = reply.problem(409);
+        assert_eq!(problem["errors"][0]["field"], "publication");
+        problem["detail"].as_str().unwrap().to_string()
+    };
+    assert!(refused(w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await).contains("`draft`"));
+    assert!(refused(w.app.post(&format!("{path}/withdraw"), Some(&w.member), json!({})).await).contains("`draft`"));
+    assert!(refused(w.app.post(&format!("{path}/cancel"), Some(&w.member), json!({})).await).contains("`draft`"));
+    let reject = w.app.post(&format!("{path}/reject"), Some(&w.admin), json!({"reason": "Hors sujet"})).await;
+    assert!(refused(reject).contains("`draft`"));
+
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    let again = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    assert!(refused(again).contains("`submitted`"));
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    assert!(refused(w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await).contains("`published`"));
+
+    w.app.post(&format!("{path}/cancel"), Some(&w.member), json!({})).await;
+    let twice = w.app.post(&format!("{path}/cancel"), Some(&w.member), json!({})).await.problem(409);
+    assert_eq!(twice["errors"][0]["field"], "status");
+}
+
+#[actix_web::test]
+async fn moderation_belongs_to_admins() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.member), json!({})).await.problem(403);
+    w.app.post(&format!("{path}/reject"), Some(&w.member), json!({"reason": "non"})).await.problem(403);
+    w.app.post(&format!("{path}/publish"), None, json!({})).await.problem(401);
+    // Another organizer does not even see a submitted event.
+    w.app.post(&format!("{path}/withdraw"), Some(&w.other), json!({})).await.problem(404);
+}
+
+#[actix_web::test]
+async fn a_rejection_needs_a_reason_and_the_event_can_be_resubmitted() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    let no_reason = w.app.post(&format!("{path}/reject"), Some(&w.admin), json!({})).await;
+    assert_eq!(no_reason.problem_fields(422), vec!["reason"]);
+    let rejected = w
+        .app
+        .post(&format!("{path}/reject"), Some(&w.admin), json!({"reason": "Précisez le public visé"}))
+        .await
+        .json();
+    assert_eq!(rejected["publication"], "rejected");
+    assert_eq!(rejected["rejection_reason"], "Précisez le public visé");
+    let resubmitted = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.json();
+    assert_eq!(resubmitted["publication"], "submitted");
+    assert!(resubmitted["rejection_reason"].is_null());
+}
+
+#[actix_web::test]
+async fn a_withdrawn_event_leaves_the_programme_and_can_come_back() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let withdrawn = w.app.post(&format!("{path}/withdraw"), Some(&w.member), json!({"reason": "doublon"})).await;
+    assert_eq!(withdrawn.json()["publication"], "withdrawn");
+    w.app.get(&path).await.problem(404);
+    assert_eq!(w.app.get_as(&path, &w.member).await.json()["publication"], "withdrawn", "kept, not lost");
+    let back = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.json();
+    assert_eq!(back["publication"], "submitted");
+}
+
+#[actix_web::test]
+async fn submission_waits_for_an_open_referencing_window_unless_an_admin_overrides_it() {
+    let w = world().await;
+    let mut closed = common::edition_body(2031);
+    closed["referencing_opens_at"] = json!("2031-09-01T00:00:00+02:00");
+    closed["referencing_closes_at"] = json!("2031-10-29T23:59:59+01:00");
+    w.app.post("/api/v1/editions", Some(&w.admin), closed).await;
+    let event = created!(
+        w,
+        with(
+            event_body(),
+            json!({"edition": 2031, "sessions": [{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]})
+        )
+    );
+    let path = format!("/api/v1/events/{}", id(&event));
+    let refused = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.problem(409);
+    assert_eq!(refused["errors"][0]["code"], "referencing_closed");
+    // An organizer cannot override; an admin can, and it is recorded.
+    let member_override =
+        w.app.post(&format!("{path}/submit"), Some(&w.member), json!({"override_referencing_window": true})).await;
+    member_override.problem(409);
+    let admin_override =
+        w.app.post(&format!("{path}/submit"), Some(&w.admin), json!({"override_referencing_window": true})).await;
+    assert_eq!(admin_override.json()["publication"], "submitted");
+    let history = w.app.get_as(&format!("{path}/history"), &w.admin).await.json();
+    assert!(history["data"][1]["note"].as_str().unwrap().contains("referencing was closed"));
+}
+
+#[actix_web::test]
+async fn each_rule_is_checked_on_write_with_the_field_named() {
+    let w = world().await;
+    let day = (Utc::now() + Duration::days(15)).date_naive();
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (
+            json!({"sessions": [{"starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T13:00")}]}),
+            422,
+            "sessions[0].ends_at",
+        ),
+        (json!({"sessions": [{"starts_at": "2020-01-01T10:00", "ends_at": "2020-01-01T12:00"}]}), 422, "sessions[0]"),
+        (json!({"sessions": []}), 422, "sessions"),
+        (
+            json!({"sessions": [{"starts_at": "tomorrow", "ends_at": format!("{day}T13:00")}]}),
+            400,
+            "sessions[0].starts_at",
+        ),
+        (json!({"edition": 1999}), 422, "edition"),
+        (json!({"track": "no-such-track"}), 422, "track"),
+        (json!({"labs": ["no-such-lab"]}), 422, "labs[0]"),
+        (json!({"venue": {"city": "Rennes", "department": "35", "region": "32"}}), 422, "venue.department"),
+        (json!({"venue": {"city": "Rennes", "department": "35", "postal_code": "59000"}}), 422, "venue.postal_code"),
+        (json!({"venue": {"city": "Rennes", "region": "99"}}), 422, "venue.region"),
+        (json!({"venue": {"city": "Rennes", "region": "53", "latitude": 48.1}}), 422, "venue.longitude"),
+        (
+            json!({"venue": {"city": "Rennes", "region": "53", "latitude": 91.0, "longitude": 1.0}}),
+            422,
+            "venue.latitude",
+        ),
+        (json!({"online_url": "ftp://files.example/event"}), 422, "online_url"),
+        (json!({"image_url": "javascript:alert(1)"}), 422, "image_url"),
+        (json!({"registration": {"url": "/relative"}}), 422, "registration.url"),
+        (json!({"registration": {"capacity": 0}}), 422, "registration.capacity"),
+        (json!({"title": "x".repeat(201)}), 422, "title"),
+        (json!({"summary": "x".repeat(301)}), 422, "summary"),
+        (json!({"tags": (0..21).map(|i| format!("tag{i}")).collect::<Vec<_>>()}), 422, "tags"),
+        (json!({"timezone": "Mars/Olympus"}), 422, "timezone"),
+        (json!({"language": "French"}), 422, "language"),
+        (json!({"format": "party"}), 400, "format"),
+        (json!({"status": "cancelled"}), 422, "status"),
+        (json!({"colour": "blue"}), 400, "colour"),
+    ];
+    for (change, status, field) in cases {
+        let body = with(event_body(), change.clone());
+        let reply = w.app.post("/api/v1/events", Some(&w.member), body).await;
+        assert_eq!(reply.problem_fields(status), vec![field.to_string()], "{change}");
+    }
+    // None of the refused writes left anything behind.
+    let listed = w.app.get_as(&format!("/api/v1/organizers/{}/events", w.organizer), &w.member).await.json();
+    assert_eq!(listed["total"], 0);
+}
+
+#[actix_web::test]
+async fn a_draft_may_be_incomplete_but_submission_checks_everything() {
+    let w = world().await;
+    let onsite = created!(w, with(event_body(), json!({"venue": null})));
+    let reply = w.app.post(&format!("/api/v1/events/{}/submit", id(&onsite)), Some(&w.member), json!({})).await;
+    assert_eq!(reply.problem_fields(422), vec!["venue"]);
+    let online = created!(w, with(event_body(), json!({"mode": "online", "venue": null, "title": "Webinaire"})));
+    let reply = w.app.post(&format!("/api/v1/events/{}/submit", id(&online)), Some(&w.member), json!({})).await;
+    assert_eq!(reply.problem_fields(422), vec!["online_url"]);
+    let hybrid = created!(w, with(event_body(), json!({"mode": "hybrid", "title": "Hybride"})));
+    let reply = w.app.post(&format!("/api/v1/events/{}/submit", id(&hybrid)), Some(&w.member), json!({})).await;
+    assert_eq!(reply.problem_fields(422), vec!["online_url"]);
+    // Once complete, it goes through.
+    let path = format!("/api/v1/events/{}", id(&online));
+    w.app.patch(&path, Some(&w.member), json!({"online_url": "https://visio.example/webinaire"})).await;
+    assert_eq!(w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.status.as_u16(), 200);
+    // And a submitted event cannot lose what made it complete.
+    let reply = w.app.patch(&path, Some(&w.member), json!({"online_url": null})).await;
+    assert_eq!(reply.problem_fields(422), vec!["online_url"]);
+}
+
+#[actix_web::test]
+async fn an_external_id_is_unique_per_organizer() {
+    let w = world().await;
+    created!(w, with(event_body(), json!({"external_id": "agenda-42"})));
+    let reply =
+        w.app.post("/api/v1/events", Some(&w.member), with(event_body(), json!({"external_id": "agenda-42"}))).await;
+    assert_eq!(reply.problem_fields(409), vec!["external_id"]);
+    let theirs =
+        w.app.post("/api/v1/events", Some(&w.other), with(event_body(), json!({"external_id": "agenda-42"}))).await;
+    assert_eq!(theirs.status.as_u16(), 201, "another organizer may use the same id");
+}
+
+#[actix_web::test]
+async fn a_stale_if_match_is_refused_and_nothing_is_lost() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
+    let first = w
+        .app
+        .json_with("PATCH", &path, Some(&w.member), &[("if-match", &etag)], json!({"title": "Premier titre"}))
+        .await;
+    assert_eq!(first.status.as_u16(), 200);
+    let second = w
+        .app
+        .json_with("PATCH", &path, Some(&w.member), &[("if-match", &etag)], json!({"title": "Second titre"}))
+        .await;
+    second.problem(412);
+    assert_eq!(w.app.get_as(&path, &w.member).await.json()["title"], "Premier titre");
+}
+
+#[actix_web::test]
+async fn two_concurrent_edits_with_the_same_etag_one_wins_one_gets_412() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
+    let headers = [("if-match", etag.as_str())];
+    let (a, b) = futures_util::join!(
+        w.app.json_with("PATCH", &path, Some(&w.member), &headers, json!({"title": "Version A"})),
+        w.app.json_with("PATCH", &path, Some(&w.admin), &headers, json!({"title": "Version B"})),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412]);
+    let winner = if a.status.as_u16() == 200 { "Version A" } else { "Version B" };
+    let stored = w.app.get_as(&path, &w.member).await.json();
+    assert_eq!(stored["title"], winner);
+    assert_eq!(stored["version"], 2);
+}
+
+#[actix_web::test]
+async fn a_patch_merges_clears_and_leaves_the_rest() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    let patched = w
+        .app
+        .patch(&path, Some(&w.member), json!({"summary": null, "status": "postponed", "venue": {"name": "Salle B"}}))
+        .await;
+    assert_eq!(patched.status.as_u16(), 200, "{}", String::from_utf8_lossy(&patched.body));
+    let patched = patched.json();
+    assert!(patched["summary"].is_null());
+    assert_eq!(patched["status"], "postponed");
+    assert_eq!(patched["venue"]["name"], "Salle B");
+    assert_eq!(patched["venue"]["city"], "Rennes", "nested objects merge");
+    assert_eq!(patched["title"], event["title"]);
+    assert_eq!(patched["version"], 2);
+    // A patch that changes nothing makes no new version.
+    let same = w.app.patch(&path, Some(&w.member), json!({"title": event["title"]})).await.json();
+    assert_eq!(same["version"], 2);
+    // The organizer of an event does not change.
+    let moved = w.app.patch(&path, Some(&w.member), json!({"organizer": Uuid::now_v7().to_string()})).await;
+    assert_eq!(moved.problem_fields(422), vec!["organizer"]);
+}
+
+#[actix_web::test]
+async fn a_change_to_a_published_event_is_recorded_and_stays_published_by_default() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let changed = w.app.patch(&path, Some(&w.member), json!({"title": "Capteurs de qualité de l'air"})).await.json();
+    assert_eq!(changed["publication"], "published");
+    let history = w.app.get_as(&format!("{path}/history"), &w.member).await.json();
+    let last = history["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "updated");
+    assert_eq!(last["by"]["email"], "member@ti-lab.example");
+    assert_eq!(
+        last["changes"],
+        json!({"title": {"from": "Fabriquer un capteur de qualité de l'air", "to": "Capteurs de qualité de l'air"}})
+    );
+    assert_eq!(last["publication_before"], "published");
+    assert_eq!(last["publication_after"], "published");
+}
+
+#[actix_web::test]
+async fn when_the_edition_asks_a_changed_published_event_goes_back_to_moderation() {
+    let w = world().await;
+    w.app.patch("/api/v1/editions/2030", Some(&w.admin), json!({"changes_require_review": true})).await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let changed = w.app.patch(&path, Some(&w.member), json!({"title": "Nouveau titre"})).await.json();
+    assert_eq!(changed["publication"], "submitted");
+    w.app.get(&path).await.problem(404);
+    let history = w.app.get_as(&format!("{path}/history"), &w.admin).await.json();
+    let last = history["data"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["note"].as_str().unwrap().contains("back to moderation"));
+    // An admin's own correction does not send it back.
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let fixed = w.app.patch(&path, Some(&w.admin), json!({"title": "Titre corrigé"})).await.json();
+    assert_eq!(fixed["publication"], "published");
+}
+
+#[actix_web::test]
+async fn a_cancelled_event_keeps_its_status() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/cancel"), Some(&w.member), json!({})).await;
+    let reply = w.app.patch(&path, Some(&w.member), json!({"status": "scheduled"})).await;
+    assert_eq!(reply.problem_fields(409), vec!["status"]);
+}
+
+#[actix_web::test]
+async fn only_drafts_are_deleted() {
+    let w = world().await;
+    let draft = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&draft));
+    w.app.delete(&path, Some(&w.other)).await.problem(404);
+    assert_eq!(w.app.delete(&path, Some(&w.member)).await.status.as_u16(), 204);
+    w.app.get_as(&path, &w.member).await.problem(404);
+
+    let submitted = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&submitted));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    let problem = w.app.delete(&path, Some(&w.member)).await.problem(409);
+    assert!(problem["detail"].as_str().unwrap().contains("`submitted`"));
+}
+
+#[actix_web::test]
+async fn visibility_across_two_organizers_and_anonymous_callers() {
+    let w = world().await;
+    let draft = created!(w, with(event_body(), json!({"title": "Brouillon"})));
+    let published = created!(w, with(event_body(), json!({"title": "Publié"})));
+    let published_path = format!("/api/v1/events/{}", id(&published));
+    w.app.post(&format!("{published_path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{published_path}/publish"), Some(&w.admin), json!({})).await;
+    let draft_path = format!("/api/v1/events/{}", id(&draft));
+
+    // Another organizer's draft is a 404 (it does not exist for them), not a 403.
+    w.app.get_as(&draft_path, &w.other).await.problem(404);
+    w.app.get(&draft_path).await.problem(404);
+    w.app.patch(&draft_path, Some(&w.other), json!({"title": "Piraté"})).await.problem(404);
+    w.app.get_as(&format!("{draft_path}/history"), &w.other).await.problem(404);
+    assert_eq!(w.app.get_as(&draft_path, &w.admin).await.status.as_u16(), 200);
+    assert_eq!(w.app.get_as(&draft_path, &w.member).await.status.as_u16(), 200);
+    // A published event is public, but still not theirs to change.
+    assert_eq!(w.app.get(&published_path).await.status.as_u16(), 200);
+    w.app.patch(&published_path, Some(&w.other), json!({"title": "Piraté"})).await.problem(403);
+    w.app.get_as(&format!("{published_path}/history"), &w.other).await.problem(403);
+
+    // The organizer's list: its members see the draft, admins too; the organizer is not
+    // verified, so it does not exist for anyone else.
+    let own = format!("/api/v1/organizers/{}/events", w.organizer);
+    assert_eq!(w.app.get_as(&own, &w.member).await.json()["total"], 2);
+    w.app.get(&own).await.problem(404);
+    let verify = format!("/api/v1/organizers/{}/verify", w.organizer);
+    w.app.post(&verify, Some(&w.admin), json!({})).await;
+    let public = w.app.get(&own).await.json();
+    assert_eq!(public["total"], 1);
+    assert_eq!(public["data"][0]["title"], "Publié");
+    assert_eq!(w.app.get_as(&own, &w.other).await.json()["total"], 1);
+}
+
+#[actix_web::test]
+async fn api_tokens_need_the_events_write_scope() {
+    let w = world().await;
+    let create = |scopes: Value| json!({"name": "script", "scopes": scopes});
+    let reader = w.app.post("/api/v1/me/tokens", Some(&w.member), create(json!(["reports:read"]))).await.json();
+    let writer = w.app.post("/api/v1/me/tokens", Some(&w.member), create(json!(["events:write"]))).await.json();
+    let refused =
+        w.app.post("/api/v1/events", Some(reader["token"].as_str().unwrap()), event_body()).await.problem(403);
+    assert!(refused["detail"].as_str().unwrap().contains("events:write"));
+    let reply = w.app.post("/api/v1/events", Some(writer["token"].as_str().unwrap()), event_body()).await;
+    assert_eq!(reply.status.as_u16(), 201);
+}
+
+#[actix_web::test]
+async fn admins_reference_events_for_a_named_organizer() {
+    let w = world().await;
+    let missing = w.app.post("/api/v1/events", Some(&w.admin), event_body()).await;
+    assert_eq!(missing.problem_fields(422), vec!["organizer"]);
+    let body = with(event_body(), json!({"organizer": w.organizer.to_string()}));
+    let reply = w.app.post("/api/v1/events", Some(&w.admin), body).await;
+    assert_eq!(reply.json()["organizer"]["id"], w.organizer.to_string());
+    // A member cannot write for another organizer.
+    let foreign = with(event_body(), json!({"organizer": w.organizer.to_string()}));
+    w.app.post("/api/v1/events", Some(&w.other), foreign).await.problem(403);
+}
+
+#[actix_web::test]
+async fn a_weekly_series_is_one_event_and_a_lab_lists_its_published_events() {
+    let w = world().await;
+    w.app.post("/api/v1/labs", Some(&w.admin), common::lab_body("ti-lab", "53")).await;
+    let tuesday = (Utc::now() + Duration::days(11)).date_naive();
+    let sessions: Vec<Value> = (0..4)
+        .map(|week| {
+            let day = tuesday + Duration::days(7 * week);
+            json!({"starts_at": format!("{day}T09:30"), "ends_at": format!("{day}T11:30")})
+        })
+        .collect();
+    let series = created!(
+        w,
+        with(event_body(), json!({"title": "Les Mardis de l'innovation", "sessions": sessions, "labs": ["ti-lab"]}))
+    );
+    assert_eq!(series["sessions"].as_array().unwrap().len(), 4);
+    assert_eq!(series["labs"], json!([{"slug": "ti-lab", "name": "Lab ti-lab"}]));
+    assert_eq!(series["starts_at"], series["sessions"][0]["starts_at"]);
+    assert_eq!(series["ends_at"], series["sessions"][3]["ends_at"]);
+    assert_eq!(w.app.get("/api/v1/labs/ti-lab/events").await.json()["total"], 0, "drafts are not listed");
+    let path = format!("/api/v1/events/{}", id(&series));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let listed = w.app.get("/api/v1/labs/ti-lab/events").await.json();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["data"][0]["title"], "Les Mardis de l'innovation");
+    w.app.get("/api/v1/labs/no-such-lab/events").await.problem(404);
+}
+
+#[actix_web::test]
+async fn a_conditional_get_of_an_event_answers_304_until_it_changes() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
+    let headers = [("if-none-match", etag.as_str()), ("authorization", &format!("Bearer {}", w.member))];
+    assert_eq!(w.app.get_with(&path, &headers).await.status.as_u16(), 304);
+    w.app.patch(&path, Some(&w.member), json!({"title": "Autre titre"})).await;
+    assert_eq!(w.app.get_with(&path, &headers).await.status.as_u16(), 200);
+}
