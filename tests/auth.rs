@@ -17,16 +17,42 @@ fn test_secret() -> String {
 }
 
 /// Claims as the service issues them for an admin, valid for ten minutes.
+/// The admin account the forged tokens speak for: it exists, so each forgery below is refused for
+/// what is wrong with the token itself, not because its account is unknown.
+const ADMIN_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
+
 fn admin_claims() -> Value {
     let now = Utc::now().timestamp();
     json!({
-        "sub": Uuid::now_v7(),
+        "sub": ADMIN_ID,
         "role": "admin",
         "iss": mip::auth::tokens::ISSUER,
         "aud": mip::auth::tokens::AUDIENCE,
         "iat": now,
         "exp": now + 600,
     })
+}
+
+async fn spawn_with_admin() -> common::TestApp<
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+> {
+    use diesel::prelude::*;
+    use mip::schema::accounts;
+    let app = common::spawn().await;
+    diesel::insert_into(accounts::table)
+        .values((
+            accounts::id.eq(ADMIN_ID),
+            accounts::email.eq("forged-admin@mip.example"),
+            accounts::password_hash.eq("not a hash: this account never logs in"),
+            accounts::role.eq("admin"),
+        ))
+        .execute(&mut app.db.conn())
+        .unwrap();
+    app
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
@@ -174,10 +200,17 @@ where
 #[actix_web::test]
 async fn a_forged_admin_token_signed_with_the_right_secret_is_accepted() {
     // The control for the forgeries below: they differ from this one in one thing each.
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let token = sign(&admin_claims(), &test_secret());
     let reply = create_edition_with(&app, Some(&format!("Bearer {token}"))).await;
     assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+}
+
+#[actix_web::test]
+async fn a_well_signed_token_for_an_account_that_does_not_exist_is_401() {
+    let app = common::spawn().await; // no account behind ADMIN_ID here
+    let token = sign(&admin_claims(), &test_secret());
+    assert_refused(&app, Some(&format!("Bearer {token}"))).await;
 }
 
 #[actix_web::test]
@@ -202,7 +235,7 @@ async fn a_garbage_token_is_401() {
 
 #[actix_web::test]
 async fn a_token_signed_with_another_secret_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let token = sign(&admin_claims(), "another-secret-that-is-also-32-bytes-long");
     assert_refused(&app, Some(&format!("Bearer {token}"))).await;
 }
@@ -220,7 +253,7 @@ async fn a_token_with_a_tampered_payload_is_401() {
 
 #[actix_web::test]
 async fn an_expired_token_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let mut claims = admin_claims();
     let now = Utc::now().timestamp();
     claims["iat"] = json!(now - 3600);
@@ -232,7 +265,7 @@ async fn an_expired_token_is_401() {
 
 #[actix_web::test]
 async fn an_unsigned_alg_none_token_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string());
     let payload = URL_SAFE_NO_PAD.encode(admin_claims().to_string());
     assert_refused(&app, Some(&format!("Bearer {header}.{payload}."))).await;
@@ -244,7 +277,7 @@ async fn an_unsigned_alg_none_token_is_401() {
 
 #[actix_web::test]
 async fn a_token_claiming_another_algorithm_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS512),
         &admin_claims(),
@@ -256,7 +289,7 @@ async fn a_token_claiming_another_algorithm_is_401() {
 
 #[actix_web::test]
 async fn a_token_for_another_audience_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let mut claims = admin_claims();
     claims["aud"] = json!("another-api");
     assert_refused(&app, Some(&format!("Bearer {}", sign(&claims, &test_secret())))).await;
@@ -264,7 +297,7 @@ async fn a_token_for_another_audience_is_401() {
 
 #[actix_web::test]
 async fn a_token_from_another_issuer_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     let mut claims = admin_claims();
     claims["iss"] = json!("someone-else");
     assert_refused(&app, Some(&format!("Bearer {}", sign(&claims, &test_secret())))).await;
@@ -272,7 +305,7 @@ async fn a_token_from_another_issuer_is_401() {
 
 #[actix_web::test]
 async fn a_token_missing_a_required_claim_is_401() {
-    let app = common::spawn().await;
+    let app = spawn_with_admin().await;
     for claim in ["exp", "aud", "iss", "sub"] {
         let mut claims = admin_claims();
         claims.as_object_mut().unwrap().remove(claim);
