@@ -7,11 +7,17 @@ use clap::Args;
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/mip";
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// PostgreSQL URL; the database is created when it does not exist.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
     pub database_url: String,
 
     /// Secret that signs the JWTs (at least 32 bytes). With `serve --demo` a random one is made.
@@ -51,8 +57,8 @@ pub struct Settings {
     pub log: String,
 
     /// Log format: `json` (one object per line) or `text`.
-    #[arg(long, env = "MIP_LOG_FORMAT", default_value = "text", global = true)]
-    pub log_format: String,
+    #[arg(long, env = "MIP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 }
 
 impl Settings {
@@ -73,7 +79,7 @@ impl Settings {
             auth_rate_per_minute: 1000,
             trust_forwarded: false,
             log: "warn".into(),
-            log_format: "text".into(),
+            log_format: LogFormat::Text,
         }
     }
 
