@@ -5,10 +5,12 @@ pub mod model;
 pub mod repo;
 pub mod routes;
 pub mod rules;
+pub mod search;
 pub mod workflow;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(routes::create_event)
+    cfg.service(routes::list_events)
+        .service(routes::create_event)
         .service(routes::get_event)
         .service(routes::update_event)
         .service(routes::delete_event)

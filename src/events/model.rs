@@ -559,3 +559,59 @@ pub struct TransitionForm {
     #[serde(default)]
     pub override_referencing_window: bool,
 }
+
+impl EventFormat {
+    /// The French label, for people (facets, feeds, reports).
+    pub fn label(self) -> &'static str {
+        match self {
+            EventFormat::Webinar => "Webinaire",
+            EventFormat::Conference => "Conférence",
+            EventFormat::Workshop => "Atelier",
+            EventFormat::Training => "Formation",
+            EventFormat::RoundTable => "Table ronde",
+            EventFormat::Hackathon => "Hackathon",
+            EventFormat::SeriousGame => "Serious game",
+            EventFormat::CreativeSession => "Session créative",
+            EventFormat::ToolDemo => "Démonstration d'outils",
+            EventFormat::Exhibition => "Exposition",
+            EventFormat::Visit => "Visite",
+            EventFormat::OpenHouse => "Journée portes ouvertes",
+            EventFormat::Podcast => "Podcast",
+            EventFormat::CallForIdeas => "Appel à idées",
+            EventFormat::Other => "Autre",
+        }
+    }
+}
+
+impl EventMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            EventMode::Online => "En ligne",
+            EventMode::Onsite => "Sur place",
+            EventMode::Hybrid => "Hybride",
+        }
+    }
+}
+
+impl Audience {
+    pub fn label(self) -> &'static str {
+        match self {
+            Audience::PublicAgents => "Agents publics",
+            Audience::GeneralPublic => "Grand public",
+            Audience::Everyone => "Tous publics",
+        }
+    }
+}
+
+impl EventStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            EventStatus::Scheduled => "Programmé",
+            EventStatus::Postponed => "Reporté",
+            EventStatus::Rescheduled => "Reprogrammé",
+            EventStatus::MovedOnline => "Passé en ligne",
+            EventStatus::Full => "Complet",
+            EventStatus::Cancelled => "Annulé",
+        }
+    }
+}

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::history::{self, Actor};
 use super::model::{EventForm, EventOut, EventRow, HistoryOut, Publication, TransitionForm};
 use super::repo::{self, EventScope};
+use super::search::{self, EventPage, EventSearchParams, SearchRequest, Viewer};
 use super::workflow::{self, Transition};
 use crate::app::AppState;
 use crate::auth::{Caller, Scope};
@@ -455,4 +456,32 @@ pub async fn lab_events(
     let lab = db::run(&state.pool, move |conn| crate::labs::repo::find_id(conn, &slug)).await?;
     let scope = EventScope { organizer: None, lab: Some(lab), unpublished_of: None, all_states: false };
     list_scope(&state, &request, &params, scope).await
+}
+
+/// The programme: events matching every filter given (several values of one filter mean OR),
+/// a page at a time, with facet counts when asked.
+///
+/// Anonymous callers see published events; an organizer's members also see its other events,
+/// and admins every event (narrow with `publication`). Pages never skip or repeat an event while
+/// others are added or changed; `total` counts every page. A bad parameter is a 400 naming it.
+#[utoipa::path(
+    tag = "events",
+    params(EventSearchParams),
+    responses(
+        (status = 200, description = "A page of events", body = EventPage),
+        (status = 304, description = "Not modified since the given ETag"),
+        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/events")]
+pub async fn list_events(state: web::Data<AppState>, request: HttpRequest, caller: Caller) -> ApiResult<HttpResponse> {
+    let query = request.query_string().to_string();
+    let viewer = Viewer { organizer: caller.principal().and_then(|p| p.organizer_id), admin: caller.is_admin() };
+    let page = db::run(&state.pool, move |conn| {
+        let geo = crate::geo::repo::geography(conn)?;
+        let search = SearchRequest::parse(&query, geo)?;
+        search::search(conn, &search, viewer, geo)
+    })
+    .await?;
+    Ok(Conditional::ok().json(&request, &page))
 }

@@ -1,0 +1,15 @@
+DROP INDEX event_sessions_period_idx;
+DROP INDEX events_earth_idx;
+DROP INDEX events_point_idx;
+DROP INDEX events_tags_idx;
+DROP INDEX events_department_idx;
+DROP INDEX events_region_idx;
+DROP INDEX events_published_updated_idx;
+DROP INDEX events_published_starts_idx;
+DROP INDEX events_search_idx;
+DROP TRIGGER events_search_vector ON events;
+DROP FUNCTION events_search_vector();
+ALTER TABLE events DROP COLUMN search_vector;
+DROP TEXT SEARCH CONFIGURATION french_unaccent;
+DROP EXTENSION IF EXISTS earthdistance;
+DROP EXTENSION IF EXISTS cube;
