@@ -31,8 +31,12 @@ CREATE INDEX events_search_idx ON events USING gin (search_vector);
 
 -- The public programme by date, by last change (partners who sync), and each filter.
 CREATE INDEX events_published_starts_idx ON events (starts_at, id) WHERE publication = 'published';
+-- A programme is almost always one edition's: its events in date order, without a sort.
+CREATE INDEX events_edition_starts_idx ON events (edition_year, starts_at, id) WHERE publication = 'published';
 CREATE INDEX events_published_updated_idx ON events (updated_at, id) WHERE publication = 'published';
-CREATE INDEX events_region_idx ON events (region_code, starts_at) WHERE publication = 'published';
+-- A region's programme (what a region's lab embeds), for one edition or across editions.
+CREATE INDEX events_edition_region_idx ON events (edition_year, region_code, starts_at, id) WHERE publication = 'published';
+CREATE INDEX events_region_idx ON events (region_code, starts_at, id) WHERE publication = 'published';
 CREATE INDEX events_department_idx ON events (department_code) WHERE department_code IS NOT NULL;
 CREATE INDEX events_tags_idx ON events USING gin (tags);
 -- Maps: a bounding box on the point, a radius on the earth.

@@ -406,6 +406,7 @@ pub struct Viewer {
 enum Bind {
     Text(String),
     Texts(Vec<String>),
+    Int(i32),
     Ints(Vec<i32>),
     Uuid(Uuid),
     At(Option<DateTime<Utc>>),
@@ -430,6 +431,24 @@ impl Sql {
         self.clauses.push(clause);
     }
 
+    /// `column = $n` for one value (the planner can then walk an index in order), or
+    /// `column = ANY($n)` for several.
+    fn one_of_texts(&mut self, column: &str, values: Vec<String>) {
+        let clause = match values.as_slice() {
+            [one] => format!("{column} = {}", self.bind(Bind::Text(one.clone()))),
+            _ => format!("{column} = ANY({})", self.bind(Bind::Texts(values))),
+        };
+        self.and(clause);
+    }
+
+    fn one_of_ints(&mut self, column: &str, values: Vec<i32>) {
+        let clause = match values.as_slice() {
+            [one] => format!("{column} = {}", self.bind(Bind::Int(*one))),
+            _ => format!("{column} = ANY({})", self.bind(Bind::Ints(values))),
+        };
+        self.and(clause);
+    }
+
     fn where_clause(&self) -> String {
         if self.clauses.is_empty() { "TRUE".into() } else { self.clauses.join("\n  AND ") }
     }
@@ -441,6 +460,7 @@ fn with_binds<'a>(sql: String, binds: &[Bind]) -> BoxedSqlQuery<'a, Pg, diesel::
         query = match bind {
             Bind::Text(value) => query.bind::<Text, _>(value),
             Bind::Texts(values) => query.bind::<Array<Text>, _>(values),
+            Bind::Int(value) => query.bind::<Int4, _>(value),
             Bind::Ints(values) => query.bind::<Array<Int4>, _>(values),
             Bind::Uuid(value) => query.bind::<SqlUuid, _>(value),
             Bind::At(value) => query.bind::<Nullable<Timestamptz>, _>(value),
@@ -463,18 +483,19 @@ fn conditions(filter: &EventFilter, viewer: Viewer) -> Sql {
             None => sql.and("events.publication = 'published'".into()),
         }
     }
-    let texts = |values: &[&str]| Bind::Texts(values.iter().map(|v| v.to_string()).collect());
+    let texts = |values: &[&str]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
     if !filter.publications.is_empty() {
-        let p = sql.bind(texts(&filter.publications.iter().map(|p| p.as_str()).collect::<Vec<_>>()));
-        sql.and(format!("events.publication = ANY({p})"));
+        sql.one_of_texts(
+            "events.publication",
+            texts(&filter.publications.iter().map(|p| p.as_str()).collect::<Vec<_>>()),
+        );
     }
     if let Some(words) = &filter.words {
         let q = sql.bind(Bind::Text(words.clone()));
         sql.and(format!("events.search_vector @@ websearch_to_tsquery('french_unaccent', {q})"));
     }
     if !filter.editions.is_empty() {
-        let e = sql.bind(Bind::Ints(filter.editions.clone()));
-        sql.and(format!("events.edition_year = ANY({e})"));
+        sql.one_of_ints("events.edition_year", filter.editions.clone());
     }
     if !filter.tracks.is_empty() {
         let t = sql.bind(Bind::Texts(filter.tracks.clone()));
@@ -487,17 +508,14 @@ fn conditions(filter: &EventFilter, viewer: Viewer) -> Sql {
         ("status", filter.statuses.iter().map(|v| v.as_str()).collect()),
     ] {
         if !values.is_empty() {
-            let v = sql.bind(texts(&values));
-            sql.and(format!("events.{column} = ANY({v})"));
+            sql.one_of_texts(&format!("events.{column}"), texts(&values));
         }
     }
     if !filter.regions.is_empty() {
-        let r = sql.bind(Bind::Texts(filter.regions.clone()));
-        sql.and(format!("events.region_code = ANY({r})"));
+        sql.one_of_texts("events.region_code", filter.regions.clone());
     }
     if !filter.departments.is_empty() {
-        let d = sql.bind(Bind::Texts(filter.departments.clone()));
-        sql.and(format!("events.department_code = ANY({d})"));
+        sql.one_of_texts("events.department_code", filter.departments.clone());
     }
     if !filter.organizers.is_empty() {
         let o = sql.bind(Bind::Texts(filter.organizers.clone()));
@@ -506,7 +524,7 @@ fn conditions(filter: &EventFilter, viewer: Viewer) -> Sql {
         ));
     }
     if !filter.organizer_kinds.is_empty() {
-        let k = sql.bind(texts(&filter.organizer_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()));
+        let k = sql.bind(Bind::Texts(texts(&filter.organizer_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())));
         sql.and(format!("events.organizer_id IN (SELECT id FROM organizers WHERE kind = ANY({k}))"));
     }
     if !filter.labs.is_empty() {
@@ -628,6 +646,7 @@ fn page_ids(conn: &mut PgConnection, request: &SearchRequest, viewer: Viewer) ->
         sql.where_clause(),
         request.limit + 1
     );
+    tracing::debug!(sql = %text, "event page query");
     let rows: Vec<PageRow> = with_binds(text, &sql.binds).load(conn)?;
     Ok(rows.into_iter().map(|row| (row.id, CursorKey { at: row.at, rank: row.rank, id: row.id })).collect())
 }
@@ -691,6 +710,7 @@ fn facet_counts(
         sql.where_clause(),
         sets.join(", ")
     );
+    tracing::debug!(sql = %text, "event facet query");
     let rows: Vec<FacetRow> = with_binds(text, &sql.binds).load(conn)?;
     let mut counts: RawFacets = facets.iter().map(|f| (f.as_str().to_string(), Vec::new())).collect();
     let mut total = 0;
