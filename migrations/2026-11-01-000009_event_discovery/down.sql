@@ -3,6 +3,7 @@ DROP INDEX events_earth_idx;
 DROP INDEX events_point_idx;
 DROP INDEX events_tags_idx;
 DROP INDEX events_department_idx;
+DROP INDEX events_facets_idx;
 DROP INDEX events_region_idx;
 DROP INDEX events_edition_region_idx;
 DROP INDEX events_published_updated_idx;
