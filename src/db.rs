@@ -52,7 +52,7 @@ pub fn create_database_if_missing(database_url: &str) -> Result<(), String> {
     let (server_url, name) = split_database_name(database_url)
         .ok_or_else(|| format!("DATABASE_URL has no database name: {}", redact(database_url)))?;
     let mut conn = PgConnection::establish(&format!("{server_url}/postgres")).map_err(|e| {
-        format!("cannot reach PostgreSQL at {}: {e}. Start PostgreSQL or set DATABASE_URL.", redact(database_url))
+        format!("cannot reach PostgreSQL at {}: {e} Start PostgreSQL or set DATABASE_URL.", redact(database_url))
     })?;
     let quoted = format!("\"{}\"", name.replace('"', "\"\""));
     diesel::sql_query(format!("CREATE DATABASE {quoted}"))

@@ -67,6 +67,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
+            // One line, whatever the cause printed (libpq's messages span several).
+            let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
@@ -92,7 +94,7 @@ fn connect_and_migrate(settings: &Settings) -> Result<PgConnection, String> {
     db::create_database_if_missing(&settings.database_url)?;
     let mut conn = PgConnection::establish(&settings.database_url).map_err(|e| {
         format!(
-            "cannot connect to {}: {e}. Is PostgreSQL running? Set DATABASE_URL.",
+            "cannot connect to {}: {e} Is PostgreSQL running? Set DATABASE_URL.",
             db::redact(&settings.database_url)
         )
     })?;
