@@ -370,7 +370,7 @@ pub async fn event_history(
     Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-cache")).json(body))
 }
 
-/// `limit`, `cursor` and, for members and admins, the states to show.
+/// `limit` and `cursor` of the event lists of an organizer or a lab.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -426,12 +426,7 @@ pub async fn organizer_events(
     if !organizer.verified && !member {
         return Err(ApiError::NotFound(format!("organizer `{}`", organizer.slug)));
     }
-    let scope = EventScope {
-        organizer: Some(organizer.id),
-        lab: None,
-        unpublished_of: member.then_some(organizer.id),
-        all_states: false,
-    };
+    let scope = EventScope { organizer: Some(organizer.id), lab: None, unpublished_of: member.then_some(organizer.id) };
     list_scope(&state, &request, &params, scope).await
 }
 
@@ -454,7 +449,7 @@ pub async fn lab_events(
 ) -> ApiResult<HttpResponse> {
     let slug = slug.into_inner();
     let lab = db::run(&state.pool, move |conn| crate::labs::repo::find_id(conn, &slug)).await?;
-    let scope = EventScope { organizer: None, lab: Some(lab), unpublished_of: None, all_states: false };
+    let scope = EventScope { organizer: None, lab: Some(lab), unpublished_of: None };
     list_scope(&state, &request, &params, scope).await
 }
 
