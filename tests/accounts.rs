@@ -309,7 +309,11 @@ async fn passwords_and_tokens_never_reach_the_logs() {
     let writer = captured.clone();
     let subscriber =
         tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global, not `set_default`: tracing caches each callsite's interest process-wide, and a
+    // sibling test thread (with no subscriber) that registers a callsite first pins it to
+    // "never", so a thread-local capture came back without the request log about half the time.
+    // Only this test in this binary installs a subscriber; the others' lines land here too.
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this test binary");
 
     let app = common::spawn().await;
     let session = register(&app, "a@x.example").await;

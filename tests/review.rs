@@ -347,3 +347,18 @@ async fn a_published_event_sent_back_to_moderation_queues_from_the_change() {
     let published_at = published["published_at"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap();
     assert!(submitted_at >= published_at, "submitted {submitted_at} before its publication {published_at}");
 }
+
+// --- Organizers --------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn clearing_an_organizers_department_keeps_its_region() {
+    let w = world().await;
+    let path = format!("/api/v1/organizers/{}", w.organizer);
+    let placed = w.app.patch(&path, Some(&w.member), json!({"department": "35"})).await.json();
+    assert_eq!(placed["region"]["code"], "53");
+    let cleared = w.app.patch(&path, Some(&w.member), json!({"department": null})).await;
+    assert_eq!(cleared.status.as_u16(), 200, "{}", String::from_utf8_lossy(&cleared.body));
+    let cleared = cleared.json();
+    assert!(cleared["department"].is_null());
+    assert_eq!(cleared["region"], json!({"code": "53", "name": "Bretagne"}), "the region was not asked to change");
+}
