@@ -362,3 +362,15 @@ async fn clearing_an_organizers_department_keeps_its_region() {
     assert!(cleared["department"].is_null());
     assert_eq!(cleared["region"], json!({"code": "53", "name": "Bretagne"}), "the region was not asked to change");
 }
+
+#[actix_web::test]
+async fn a_title_of_spaces_is_no_title() {
+    let w = world().await;
+    let mut body = event_body("Atelier");
+    body["title"] = json!("     ");
+    let reply = w.app.post("/api/v1/events", Some(&w.member), body).await;
+    assert_eq!(reply.problem_fields(422), vec!["title"]);
+    let path = created!(w, event_body("Atelier"));
+    let reply = w.app.patch(&path, Some(&w.member), json!({"title": " \t  "})).await;
+    assert_eq!(reply.problem_fields(422), vec!["title"]);
+}
