@@ -48,7 +48,8 @@ pub struct Settings {
     #[arg(long, env = "MIP_AUTH_RATE_PER_MINUTE", default_value_t = 30, global = true)]
     pub auth_rate_per_minute: u32,
 
-    /// Read the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that sets them).
+    /// Read the client address from the last `X-Forwarded-For` entry, the one the proxy in front
+    /// appended (only behind such a proxy: otherwise clients pick their own address).
     #[arg(long, env = "MIP_TRUST_FORWARDED", default_value_t = false, global = true)]
     pub trust_forwarded: bool,
 

@@ -77,10 +77,18 @@ impl Caller {
         self.principal().ok_or_else(|| ApiError::Unauthorized("this endpoint needs a bearer token".into()))
     }
 
-    /// 401 for anonymous callers, 403 for anyone but an admin.
+    /// 401 for anonymous callers, 403 for anyone but an admin in a login session. No scope
+    /// covers administration, so an admin's API token (made for a script's `events:write` or
+    /// `reports:read`) must not verify organizers or rewrite editions.
     pub fn admin(&self) -> Result<&Principal, ApiError> {
         let principal = self.authenticated()?;
-        if principal.is_admin() { Ok(principal) } else { Err(ApiError::Forbidden("this needs the admin role".into())) }
+        if !principal.is_admin() {
+            return Err(ApiError::Forbidden("this needs the admin role".into()));
+        }
+        match principal.token_id {
+            Some(_) => Err(ApiError::Forbidden("API tokens cannot use admin endpoints; log in instead".into())),
+            None => Ok(principal),
+        }
     }
 }
 

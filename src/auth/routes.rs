@@ -7,12 +7,15 @@ use super::model::{
     RegisterForm, RegisteredOut, TokenResponse,
 };
 use super::throttle::{self, Action};
-use super::{Caller, Principal, Role, api_tokens, password, repo, sessions};
+use super::{Caller, Principal, Role, Scope, api_tokens, password, repo, sessions};
 use crate::app::AppState;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::ValidJson;
 use crate::organizers::model::OrganizerOut;
+
+/// Answers that carry tokens are never stored by a cache (RFC 6749 §5.1).
+const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 
 /// Log in with email and password.
 ///
@@ -37,7 +40,7 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     state.auth_limiter.check(&request)?;
     let tokens = sessions::login(&state, form.0).await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(HttpResponse::Ok().insert_header(NO_STORE).json(tokens))
 }
 
 /// Open an account and its organizer in one step.
@@ -67,7 +70,8 @@ pub async fn register(
     let subject = throttle::subject_of(&form.email);
     let (max, window) = (state.settings.login_max_failures, Duration::seconds(state.settings.login_window_secs as i64));
     // Attempts are counted (and committed) before the work, whatever its outcome.
-    db::run(&state.pool, move |conn| {
+    db::transaction(&state.pool, move |conn| {
+        throttle::lock(conn, Action::Register, &subject)?;
         throttle::refuse_when_throttled(conn, Action::Register, &subject, max, window)?;
         Ok(throttle::record_attempt(conn, Action::Register, &subject)?)
     })
@@ -98,7 +102,10 @@ pub async fn register(
     .await?;
     let location =
         format!("/api/v1/organizers/{}", registered.account.organizer.as_ref().map(|o| o.id).unwrap_or_default());
-    Ok(HttpResponse::Created().insert_header((actix_web::http::header::LOCATION, location)).json(registered))
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .insert_header(NO_STORE)
+        .json(registered))
 }
 
 /// Accept an invitation to join an organizer, choosing a password; logs the new member in.
@@ -133,7 +140,7 @@ pub async fn accept_invitation(
         sessions::start_session(conn, &app, &account)
     })
     .await?;
-    Ok(HttpResponse::Created().json(tokens))
+    Ok(HttpResponse::Created().insert_header(NO_STORE).json(tokens))
 }
 
 /// Trade a refresh token for a new access token and refresh token.
@@ -150,7 +157,7 @@ pub async fn accept_invitation(
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, form: ValidJson<RefreshForm>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(sessions::refresh(&state, form.0.refresh_token).await?))
+    Ok(HttpResponse::Ok().insert_header(NO_STORE).json(sessions::refresh(&state, form.0.refresh_token).await?))
 }
 
 /// End the session a refresh token belongs to (idempotent).
@@ -254,8 +261,13 @@ pub async fn create_token(
             format!("must be in the future and within {} days", api_tokens::MAX_LIFETIME_DAYS),
         ));
     }
-    let mut scopes = form.scopes.clone();
-    scopes.dedup();
+    // Each scope once, in the order given (`dedup` alone only drops adjacent repeats).
+    let mut scopes: Vec<Scope> = Vec::new();
+    for scope in &form.scopes {
+        if !scopes.contains(scope) {
+            scopes.push(*scope);
+        }
+    }
     let row = db::run(&state.pool, move |conn| {
         api_tokens::create(conn, principal.account_id, &form.name, &scopes, expires_at)
     })

@@ -32,31 +32,37 @@ pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse
     let max_failures = state.settings.login_max_failures;
     let window = Duration::seconds(state.settings.login_window_secs as i64);
     let refresh_ttl = Duration::seconds(state.settings.refresh_token_ttl_secs as i64);
-    let (account, refresh) = crate::db::run(&state.pool, move |conn| {
-        throttle::refuse_when_throttled(conn, Action::Login, &subject, max_failures, window)?;
-        let account = repo::find_by_email(conn, &subject)?;
-        // Verify even when the account is unknown or disabled, so timing does not tell them apart.
-        let verified = match &account {
-            Some(account) => password::verify(&form.password, &account.password_hash) && !account.disabled,
-            None => {
-                password::verify_against_nothing(&form.password);
-                false
+    let outcome = crate::db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            // Logins of one email take turns, so a burst cannot outrun the failure count.
+            throttle::lock(conn, Action::Login, &subject)?;
+            throttle::refuse_when_throttled(conn, Action::Login, &subject, max_failures, window)?;
+            let account = repo::find_by_email(conn, &subject)?;
+            // Verify even when the account is unknown or disabled, so timing does not tell them apart.
+            let verified = match &account {
+                Some(account) => password::verify(&form.password, &account.password_hash) && !account.disabled,
+                None => {
+                    password::verify_against_nothing(&form.password);
+                    false
+                }
+            };
+            match account {
+                Some(account) if verified => {
+                    throttle::clear(conn, Action::Login, &subject)?;
+                    repo::record_login(conn, account.id)?;
+                    let refresh = issue_refresh_token(conn, account.id, Uuid::now_v7(), refresh_ttl)?;
+                    Ok(Ok((account, refresh)))
+                }
+                _ => {
+                    throttle::record_attempt(conn, Action::Login, &subject)?;
+                    // The failure must commit, hence the error is raised after the transaction.
+                    Ok(Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())))
+                }
             }
-        };
-        match account {
-            Some(account) if verified => {
-                throttle::clear(conn, Action::Login, &subject)?;
-                repo::record_login(conn, account.id)?;
-                let refresh = issue_refresh_token(conn, account.id, Uuid::now_v7(), refresh_ttl)?;
-                Ok((account, refresh))
-            }
-            _ => {
-                throttle::record_attempt(conn, Action::Login, &subject)?;
-                Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()))
-            }
-        }
+        })
     })
     .await?;
+    let (account, refresh) = outcome?;
     token_response(state, &account, Some(refresh))
 }
 

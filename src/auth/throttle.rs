@@ -30,6 +30,16 @@ pub fn subject_of(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Serialises the attempts on one subject until the current transaction ends. Without it,
+/// concurrent attempts all count the past failures before any of them records its own, and a
+/// burst gets far more than `max` guesses.
+pub fn lock(conn: &mut PgConnection, action: Action, subject: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind::<diesel::sql_types::Text, _>(format!("{}:{subject}", action.as_str()))
+        .execute(conn)
+        .map(drop)
+}
+
 /// 429 once `subject` has `max` attempts of `action` within `window`.
 pub fn refuse_when_throttled(
     conn: &mut PgConnection,

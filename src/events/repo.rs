@@ -337,15 +337,22 @@ fn write_parts(conn: &mut PgConnection, event_id: Uuid, resolved: &Resolved) -> 
 
 /// Whose event a new one is: members write for their organizer, admins name it.
 pub fn owner_of_new_event(conn: &mut PgConnection, actor: &Actor, form: &EventForm) -> ApiResult<OrganizerRow> {
+    let not_yours = || ApiError::Forbidden("you may only reference events for your own organizer".into());
     let named = match &form.organizer {
-        Some(key) => Some(crate::organizers::repo::find_row(conn, key).map_err(|_| {
-            ApiError::field("organizer", "unknown_organizer", format!("no organizer has the id or slug `{key}`"))
+        Some(key) => Some(crate::organizers::repo::find_row(conn, key).map_err(|error| match error {
+            // Members get the same answer for an organizer that does not exist and for one that
+            // is not theirs, so unverified organizers cannot be found by guessing their slugs.
+            ApiError::NotFound(_) if !actor.is_admin() => not_yours(),
+            ApiError::NotFound(_) => {
+                ApiError::field("organizer", "unknown_organizer", format!("no organizer has the id or slug `{key}`"))
+            }
+            other => other,
         })?),
         None => None,
     };
     match (actor.organizer_id, named) {
         (_, Some(organizer)) if actor.acts_for(organizer.id) => Ok(organizer),
-        (_, Some(_)) => Err(ApiError::Forbidden("you may only reference events for your own organizer".into())),
+        (_, Some(_)) => Err(not_yours()),
         (Some(own), None) => crate::organizers::repo::find_by_id(conn, own),
         (None, None) => Err(ApiError::field("organizer", "required", "admins name the organizer of the event")),
     }
@@ -418,6 +425,7 @@ pub fn update(
         let before = form_of(conn, &current)?;
         let mut merged = serde_json::to_value(&before).map_err(ApiError::internal)?;
         merge_patch(&mut merged, &Value::Object(patch.clone()));
+        forget_deduced_region(&mut merged, patch);
         let merged_bytes = serde_json::to_vec(&merged).map_err(ApiError::internal)?;
         let form: EventForm = crate::http::json::parse_json(&merged_bytes)?;
         validator::Validate::validate(&form)?;
@@ -439,8 +447,10 @@ pub fn update(
         let back_to_moderation =
             publication == Publication::Published && !actor.is_admin() && resolved.edition.changes_require_review;
         let after = if back_to_moderation { Publication::Submitted } else { publication };
+        // Back in moderation, it queues from now (the moderation queue is ordered by it).
+        let submitted_at = if back_to_moderation { Some(Utc::now()) } else { current.submitted_at };
         diesel::update(events::table.find(id))
-            .set((&resolved.content, events::publication.eq(after.as_str())))
+            .set((&resolved.content, events::publication.eq(after.as_str()), events::submitted_at.eq(submitted_at)))
             .execute(conn)?;
         write_parts(conn, id, &resolved)?;
         let row = find_row(conn, &id.to_string())?;
@@ -448,6 +458,21 @@ pub fn update(
         history::record(conn, &row, HistoryAction::Updated, actor, Some(publication), changes, note)?;
         Ok(row)
     })
+}
+
+/// The stored region reads back as if the client had written it, although it was usually
+/// deduced from the department. A patch that moves the venue to another department without
+/// naming a region gets that department's region, as at creation (and as organizers do),
+/// instead of a 422 about a region it never sent.
+fn forget_deduced_region(merged: &mut Value, patch: &Map<String, Value>) {
+    let Some(Value::Object(venue_patch)) = patch.get("venue") else { return };
+    let new_department = venue_patch.get("department").is_some_and(|d| !d.is_null());
+    if new_department
+        && !venue_patch.contains_key("region")
+        && let Some(Value::Object(venue)) = merged.get_mut("venue")
+    {
+        venue.remove("region");
+    }
 }
 
 /// `cancelled` is a transition of its own, and is final.

@@ -283,8 +283,7 @@ pub async fn reject_event(
     id: web::Path<String>,
     form: OptionalJson<TransitionForm>,
 ) -> ApiResult<HttpResponse> {
-    let reason = form.0.reason.ok_or_else(|| ApiError::field("reason", "required", "say why the event is rejected"))?;
-    transition(&state, &request, &caller, id.into_inner(), Transition::Reject { reason }).await
+    transition(&state, &request, &caller, id.into_inner(), Transition::Reject { reason: form.0.reason }).await
 }
 
 /// Withdraw a submitted or published event from the programme (its members and admins).

@@ -48,6 +48,10 @@ pub fn check_event(
             chrono_tz::Europe::Paris
         }
     };
+    // The form bounds the raw length; what is stored is trimmed, and three spaces are no title.
+    if form.title.trim().chars().count() < 3 {
+        errors.push(FieldError::new("title", "too_short", "must have at least 3 characters besides spaces"));
+    }
     let sessions = check_sessions(form, edition, zone, &mut errors);
     let (region, department) = check_place(form, geo, completeness, &mut errors);
     if completeness == Completeness::Complete && form.mode.needs_link() && form.online_url.is_none() {

@@ -20,8 +20,9 @@ pub enum Transition {
     Submit { override_referencing_window: bool },
     /// Into the programme (admins).
     Publish,
-    /// Refused by moderation, with a reason (admins).
-    Reject { reason: String },
+    /// Refused by moderation, with a reason (admins). The reason is checked once the caller
+    /// is known to be allowed to reject this event, so that a 401/403/404 is not a 422.
+    Reject { reason: Option<String> },
     /// Out of the programme, kept (members and admins).
     Withdraw { reason: Option<String> },
     /// It will not take place (members and admins); stays visible as cancelled.
@@ -79,8 +80,14 @@ pub fn apply(
 ) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
         let current = lock_row(conn, id, expected_version)?;
-        if !actor.acts_for(current.organizer_id) || (transition.admins_only() && !actor.is_admin()) {
+        if transition.admins_only() && !actor.is_admin() {
             return Err(ApiError::Forbidden(format!("only admins may {} events", transition.name())));
+        }
+        if !actor.acts_for(current.organizer_id) {
+            return Err(ApiError::Forbidden(format!(
+                "only the organizer's members and admins may {} its events",
+                transition.name()
+            )));
         }
         let before = current.publication();
         if !transition.allowed_from().contains(&before) {
@@ -123,6 +130,9 @@ pub fn apply(
                 (HistoryAction::Published, None, json!({}))
             }
             Transition::Reject { reason } => {
+                let reason = reason
+                    .as_ref()
+                    .ok_or_else(|| ApiError::field("reason", "required", "say why the event is rejected"))?;
                 diesel::update(target)
                     .set((events::publication.eq(Publication::Rejected.as_str()), events::rejection_reason.eq(reason)))
                     .execute(conn)?;

@@ -89,6 +89,10 @@ impl Conditional {
             Ok(bytes) => bytes,
             Err(error) => return actix_web::ResponseError::error_response(&ApiError::internal(error)),
         };
+        // A list's Last-Modified is the newest row it shows, which says nothing about rows that
+        // left it (withdrawn, deleted, moved out of a filter): only its content ETag can tell
+        // a current copy, so If-Modified-Since is honoured for single, versioned resources only.
+        let revalidate_by_date = self.etag.is_some();
         let etag = self.etag.unwrap_or_else(|| content_etag(&bytes));
         let private = request.headers().contains_key(header::AUTHORIZATION);
         let mut response = HttpResponse::build(self.status);
@@ -103,7 +107,8 @@ impl Conditional {
             response.insert_header((header::LAST_MODIFIED, httpdate(at)));
         }
         let readable = matches!(*request.method(), Method::GET | Method::HEAD);
-        if readable && self.status == StatusCode::OK && not_modified(request, &etag, self.last_modified) {
+        let last_modified = self.last_modified.filter(|_| revalidate_by_date);
+        if readable && self.status == StatusCode::OK && not_modified(request, &etag, last_modified) {
             return response.status(StatusCode::NOT_MODIFIED).finish();
         }
         response.content_type("application/json").body(bytes)

@@ -52,7 +52,18 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
             if no_body {
                 return Ok(OptionalJson(T::default()));
             }
-            read_valid_json(content_type_ok, &mut payload).await.map(OptionalJson)
+            // Many clients send `Content-Type: application/json` on every POST, body or not:
+            // an empty body is still no body.
+            let body = read_limited(&mut payload, MAX_JSON_BODY).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(T::default()));
+            }
+            if !content_type_ok {
+                return Err(unsupported_media_type());
+            }
+            let value: T = parse_json(&body)?;
+            value.validate()?;
+            Ok(OptionalJson(value))
         })
     }
 }
@@ -71,14 +82,16 @@ async fn read_valid_json<T: DeserializeOwned + Validate>(
     payload: &mut Payload,
 ) -> Result<T, ApiError> {
     if !content_type_ok {
-        return Err(ApiError::UnsupportedMediaType(
-            "the body must be sent with `Content-Type: application/json`".into(),
-        ));
+        return Err(unsupported_media_type());
     }
     let body = read_limited(payload, MAX_JSON_BODY).await?;
     let value: T = parse_json(&body)?;
     value.validate()?;
     Ok(value)
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::UnsupportedMediaType("the body must be sent with `Content-Type: application/json`".into())
 }
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes.

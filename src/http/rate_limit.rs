@@ -23,8 +23,9 @@ pub struct AddressLimiter {
 
 impl AddressLimiter {
     /// `per_minute` requests per address, with bursts of the same size.
-    /// `trust_forwarded`: read the client address from `Forwarded` / `X-Forwarded-For`
-    /// (only behind a proxy that sets them; otherwise anyone could pick their own address).
+    /// `trust_forwarded`: read the client address from the last `X-Forwarded-For` entry, the
+    /// one the proxy in front appended (only behind such a proxy; otherwise anyone could pick
+    /// their own address).
     pub fn new(per_minute: u32, trust_forwarded: bool) -> Self {
         let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         AddressLimiter { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)), trust_forwarded }
@@ -32,8 +33,12 @@ impl AddressLimiter {
 
     fn client_address(&self, request: &HttpRequest) -> Option<IpAddr> {
         let info = request.connection_info();
-        let raw = if self.trust_forwarded { info.realip_remote_addr() } else { info.peer_addr() }?;
-        raw.parse::<IpAddr>().ok().or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        let forwarded = if self.trust_forwarded { last_forwarded_for(request) } else { None };
+        let raw = match forwarded {
+            Some(address) => address,
+            None => info.peer_addr()?.to_string(),
+        };
+        parse_address(&raw)
     }
 
     /// 429 with `Retry-After` once the caller's address has used its quota.
@@ -48,4 +53,22 @@ impl AddressLimiter {
             ApiError::TooManyRequests { retry_after_secs: wait.as_secs().max(1) }
         })
     }
+}
+
+/// The address the trusted proxy saw: the last `X-Forwarded-For` entry. Everything before it
+/// (and any `Forwarded` header) came from the client, which picks whatever it likes there;
+/// actix's `realip_remote_addr` reads the first entry and would hand every request a new quota.
+fn last_forwarded_for(request: &HttpRequest) -> Option<String> {
+    request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .rfind(|entry| !entry.is_empty())
+        .map(String::from)
+}
+
+fn parse_address(raw: &str) -> Option<IpAddr> {
+    raw.parse::<IpAddr>().ok().or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
 }

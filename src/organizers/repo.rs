@@ -159,11 +159,12 @@ pub fn update(
         }
         let mut errors = patch.check();
         // The place is checked as it will be after the patch.
-        // A new department without a region moves the organizer to that department's region.
+        // A new department without a region moves the organizer to that department's region;
+        // clearing the department alone keeps the region.
         let region = match (&patch.region, &patch.department) {
             (Some(region), _) => region.clone(),
-            (None, Some(_)) => None,
-            (None, None) => current.region_code.clone(),
+            (None, Some(Some(_))) => None,
+            (None, _) => current.region_code.clone(),
         };
         let department = patch.department.clone().unwrap_or(current.department_code.clone());
         let place = resolve_place(geography(conn)?, region.as_deref(), department.as_deref());

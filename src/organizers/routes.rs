@@ -202,7 +202,7 @@ pub async fn verify_organizer(
     responses(
         (status = 200, description = "Members, then pending invitations", body = Vec<MemberOut>),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a member, or an API token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organizer", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -213,7 +213,8 @@ pub async fn list_members(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let row = load_visible(&state, &caller, id.into_inner()).await?;
-    member_or_admin(&caller, row.id)?;
+    // Members' emails and last logins are account data: a script's API token does not read them.
+    member_or_admin(&caller, row.id)?.require_session()?;
     let list = db::run(&state.pool, move |conn| members::list(conn, row.id)).await?;
     Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-store")).json(list))
 }
