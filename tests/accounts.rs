@@ -103,7 +103,10 @@ async fn an_api_token_is_shown_once_and_works_with_its_scopes() {
     assert_eq!(me["auth_method"], "api_token");
     assert_eq!(me["scopes"], json!(["events:write"]));
 
-    let listed = app.get_as("/api/v1/me/tokens", &session).await.json();
+    let page = app.get_as("/api/v1/me/tokens", &session).await.json();
+    assert_eq!(page["total"], 1);
+    assert!(page["next_cursor"].is_null());
+    let listed = &page["data"];
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(listed[0].get("token").is_none(), "the secret is never listed");
     assert!(listed[0]["last_used_at"].is_string(), "its use was recorded");
@@ -122,7 +125,7 @@ async fn a_revoked_api_token_is_refused_at_once() {
     let id = created["id"].as_str().unwrap();
     assert_eq!(app.delete(&format!("/api/v1/me/tokens/{id}"), Some(&session)).await.status.as_u16(), 204);
     app.get_as("/api/v1/me", token).await.problem(401);
-    assert_eq!(app.get_as("/api/v1/me/tokens", &session).await.json(), json!([]));
+    assert_eq!(app.get_as("/api/v1/me/tokens", &session).await.json()["data"], json!([]));
 }
 
 #[actix_web::test]
@@ -152,6 +155,7 @@ async fn api_token_rules_are_checked() {
         (json!({"name": "x", "scopes": ["events:delete"]}), 400, "scopes[0]"),
         (json!({"name": "x", "scopes": []}), 422, "scopes"),
         (json!({"name": "", "scopes": ["events:write"]}), 422, "name"),
+        (json!({"name": "   ", "scopes": ["events:write"]}), 422, "name"),
         (json!({"name": "x", "scopes": ["events:write"], "expires_at": in_days(-1)}), 422, "expires_at"),
         (json!({"name": "x", "scopes": ["events:write"], "expires_at": in_days(400)}), 422, "expires_at"),
     ];
@@ -193,7 +197,7 @@ async fn an_organizer_never_sees_or_revokes_another_accounts_tokens() {
         .post("/api/v1/me/tokens", Some(&theirs), json!({"name": "theirs", "scopes": ["events:write"]}))
         .await
         .json();
-    assert_eq!(app.get_as("/api/v1/me/tokens", &mine).await.json(), json!([]));
+    assert_eq!(app.get_as("/api/v1/me/tokens", &mine).await.json()["data"], json!([]));
     let id = their_token["id"].as_str().unwrap();
     app.delete(&format!("/api/v1/me/tokens/{id}"), Some(&mine)).await.problem(404);
     assert_eq!(app.get_as("/api/v1/me", their_token["token"].as_str().unwrap()).await.status.as_u16(), 200);

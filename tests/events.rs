@@ -559,3 +559,50 @@ async fn a_conditional_get_of_an_event_answers_304_until_it_changes() {
     w.app.patch(&path, Some(&w.member), json!({"title": "Autre titre"})).await;
     assert_eq!(w.app.get_with(&path, &headers).await.status.as_u16(), 200);
 }
+
+#[actix_web::test]
+async fn a_rejected_event_can_be_withdrawn_for_good() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/reject"), Some(&w.admin), json!({"reason": "Hors sujet"})).await;
+    let withdrawn = w.app.post(&format!("{path}/withdraw"), Some(&w.member), json!({})).await.json();
+    assert_eq!(withdrawn["publication"], "withdrawn");
+    // Cancelling is for what was announced: a rejected event was never in the programme.
+    let other = created!(w, event_body());
+    let other_path = format!("/api/v1/events/{}", id(&other));
+    w.app.post(&format!("{other_path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{other_path}/reject"), Some(&w.admin), json!({"reason": "Hors sujet"})).await;
+    let refused = w.app.post(&format!("{other_path}/cancel"), Some(&w.member), json!({})).await.problem(409);
+    assert!(refused["detail"].as_str().unwrap().contains("`rejected`"));
+}
+
+#[actix_web::test]
+async fn saying_it_is_full_keeps_a_published_event_published_even_when_changes_are_reviewed() {
+    let w = world().await;
+    w.app.patch("/api/v1/editions/2030", Some(&w.admin), json!({"changes_require_review": true})).await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let full = w.app.patch(&path, Some(&w.member), json!({"status": "full", "status_note": "Liste d'attente"})).await;
+    assert_eq!(full.json()["publication"], "published");
+    assert_eq!(w.app.get(&path).await.json()["status"], "full");
+}
+
+#[actix_web::test]
+async fn organizers_see_dittp_staff_in_the_history_by_role_not_by_email() {
+    let w = world().await;
+    let event = created!(w, event_body());
+    let path = format!("/api/v1/events/{}", id(&event));
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let seen_by_member = w.app.get_as(&format!("{path}/history"), &w.member).await.json();
+    let published = &seen_by_member["data"][2];
+    assert_eq!(published["by"]["role"], "admin");
+    assert!(published["by"]["email"].is_null());
+    assert_eq!(seen_by_member["data"][0]["by"]["email"], "member@ti-lab.example", "colleagues are named");
+    let seen_by_admin = w.app.get_as(&format!("{path}/history"), &w.admin).await.json();
+    assert!(seen_by_admin["data"][2]["by"]["email"].as_str().unwrap().starts_with("admin-"));
+}

@@ -276,7 +276,9 @@ async fn a_member_invites_a_colleague_who_joins_with_a_password() {
     let invitation = invitation.json();
     let secret = invitation["token"].as_str().unwrap().to_string();
 
-    let listed = app.get_as(&members, &token).await.json();
+    let page = app.get_as(&members, &token).await.json();
+    assert_eq!(page["total"], 2);
+    let listed = &page["data"];
     assert_eq!(listed.as_array().unwrap().len(), 2);
     assert_eq!(listed[1]["status"], "invited");
     assert!(listed[1].get("token").is_none(), "the invitation secret is shown once");
@@ -295,8 +297,12 @@ async fn a_member_invites_a_colleague_who_joins_with_a_password() {
     app.post("/api/v1/auth/invitations/accept", None, json!({"token": secret, "password": "another long password"}))
         .await
         .problem(401);
-    let statuses: Vec<Value> =
-        app.get_as(&members, &token).await.json().as_array().unwrap().iter().map(|m| m["status"].clone()).collect();
+    let statuses: Vec<Value> = app.get_as(&members, &token).await.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].clone())
+        .collect();
     assert_eq!(statuses, vec![json!("active"), json!("active")]);
 }
 
@@ -358,4 +364,33 @@ async fn a_pending_invitation_can_be_withdrawn() {
     )
     .await
     .problem(401);
+}
+
+#[actix_web::test]
+async fn an_invitation_never_brings_back_a_disabled_admin() {
+    use diesel::prelude::*;
+    use mip::schema::accounts;
+    let app = common::spawn().await;
+    let hash = mip::auth::password::hash(common::PASSWORD).unwrap();
+    let admin =
+        mip::auth::repo::create(&mut app.db.conn(), "old-admin@mip.example", &hash, mip::auth::Role::Admin, None)
+            .unwrap();
+    diesel::update(accounts::table.find(admin.id))
+        .set(accounts::disabled.eq(true))
+        .execute(&mut app.db.conn())
+        .unwrap();
+    let (id, token, _) = register(&app, "a@x.example", "Mairie").await;
+    let reply = app
+        .post(&format!("/api/v1/organizers/{id}/members"), Some(&token), json!({"email": "old-admin@mip.example"}))
+        .await;
+    assert_eq!(reply.problem_fields(409), vec!["email"]);
+}
+
+#[actix_web::test]
+async fn an_organizer_name_of_spaces_is_refused() {
+    let app = common::spawn().await;
+    let mut body = registration("a@x.example", "Mairie");
+    body["organizer"]["name"] = json!("     ");
+    let reply = app.post("/api/v1/auth/register", None, body).await;
+    assert_eq!(reply.problem_fields(422), vec!["organizer.name"]);
 }

@@ -132,7 +132,7 @@ async fn each_scope_of_an_api_token_is_stored_once() {
     let token = api_token(&w.app, &w.member, json!(["events:write", "reports:read", "events:write"])).await;
     assert_eq!(token["scopes"], json!(["events:write", "reports:read"]));
     let listed = w.app.get_as("/api/v1/me/tokens", &w.member).await.json();
-    assert_eq!(listed[0]["scopes"], json!(["events:write", "reports:read"]));
+    assert_eq!(listed["data"][0]["scopes"], json!(["events:write", "reports:read"]));
 }
 
 #[actix_web::test]

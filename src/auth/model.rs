@@ -120,7 +120,7 @@ pub struct RefreshForm {
 #[serde(deny_unknown_fields)]
 pub struct ApiTokenForm {
     /// What the token is for, to recognise it later: `agenda sync`.
-    #[validate(length(min = 1, max = 100))]
+    #[validate(length(min = 1, max = 100), custom(function = "crate::http::fields::validate_not_blank"))]
     #[schema(example = "nightly import from our agenda")]
     pub name: String,
     /// What the token may do (at least one).

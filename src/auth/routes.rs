@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::ValidJson;
+use crate::http::pagination::Page;
 use crate::organizers::model::OrganizerOut;
 
 /// Answers that carry tokens are never stored by a cache (RFC 6749 §5.1).
@@ -216,7 +217,7 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpRes
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Live tokens, newest first", body = Vec<ApiTokenOut>),
+        (status = 200, description = "Live tokens, newest first", body = Page<ApiTokenOut>),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Called with an API token (log in instead)", body = Problem, content_type = "application/problem+json"),
     )
@@ -226,7 +227,7 @@ pub async fn list_tokens(state: web::Data<AppState>, caller: Caller) -> ApiResul
     let account = session_account(&caller)?;
     let rows = db::run(&state.pool, move |conn| Ok(api_tokens::list_live(conn, account)?)).await?;
     let tokens: Vec<ApiTokenOut> = rows.into_iter().map(ApiTokenOut::from).collect();
-    Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-store")).json(tokens))
+    Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-store")).json(Page::whole(tokens)))
 }
 
 /// Create an API token for a script. The token is in this answer only: store it now.

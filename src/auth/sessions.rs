@@ -139,6 +139,12 @@ pub async fn logout(state: &AppState, token: String) -> ApiResult<()> {
     .await
 }
 
+/// Drops refresh tokens that expired more than a day ago (they can only be refused anyway).
+pub fn prune_expired(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(Utc::now() - Duration::days(1))))
+        .execute(conn)
+}
+
 fn revoke_family(conn: &mut PgConnection, family: Uuid) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)).filter(refresh_tokens::revoked_at.is_null()),

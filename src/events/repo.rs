@@ -444,8 +444,14 @@ pub fn update(
         if changes.as_object().is_none_or(Map::is_empty) {
             return Ok(current); // nothing changed: no new version, no history entry
         }
-        let back_to_moderation =
-            publication == Publication::Published && !actor.is_admin() && resolved.edition.changes_require_review;
+        // What happens on the day (full, postponed…) is the organizer's to say: only a change of
+        // content sends a published event back to moderation.
+        let content_changed =
+            changes.as_object().is_some_and(|c| c.keys().any(|field| field != "status" && field != "status_note"));
+        let back_to_moderation = publication == Publication::Published
+            && !actor.is_admin()
+            && resolved.edition.changes_require_review
+            && content_changed;
         let after = if back_to_moderation { Publication::Submitted } else { publication };
         // Back in moderation, it queues from now (the moderation queue is ordered by it).
         let submitted_at = if back_to_moderation { Some(Utc::now()) } else { current.submitted_at };

@@ -364,7 +364,9 @@ pub async fn event_history(
     if !principal.acts_for(row.organizer_id) {
         return Err(ApiError::Forbidden("only the organizer's members and admins read its history".into()));
     }
-    let (entries, total) = db::run(&state.pool, move |conn| history::list(conn, row.id, after, limit)).await?;
+    let viewer_is_admin = principal.is_admin();
+    let (entries, total) =
+        db::run(&state.pool, move |conn| history::list(conn, row.id, after, limit, viewer_is_admin)).await?;
     let body = page(entries, limit, total, "history", |(id, _)| *id).map(|(_, entry)| entry);
     Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-cache")).json(body))
 }

@@ -45,9 +45,9 @@ impl Transition {
         match self {
             Transition::Submit { .. } => &[Publication::Draft, Publication::Rejected, Publication::Withdrawn],
             Transition::Publish | Transition::Reject { .. } => &[Publication::Submitted],
-            Transition::Withdraw { .. } | Transition::Cancel { .. } => {
-                &[Publication::Submitted, Publication::Published]
-            }
+            // A rejected event may be withdrawn for good, rather than left waiting for changes.
+            Transition::Withdraw { .. } => &[Publication::Submitted, Publication::Published, Publication::Rejected],
+            Transition::Cancel { .. } => &[Publication::Submitted, Publication::Published],
         }
     }
 

@@ -18,6 +18,15 @@ pub fn validate_slug(slug: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// Text with something in it besides spaces (empty text is left to the length rule).
+pub fn validate_not_blank(value: &str) -> Result<(), ValidationError> {
+    if !value.is_empty() && value.trim().is_empty() {
+        Err(ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// An absolute http or https URL (no `javascript:`, `file:` or relative links).
 pub fn validate_http_url(value: &str) -> Result<(), ValidationError> {
     let ok = value.len() <= 2000

@@ -86,6 +86,12 @@ pub fn page<T, K: Serialize>(
 }
 
 impl<T> Page<T> {
+    /// A list short enough by construction (a few dozen rows at most) to be one whole page.
+    pub fn whole(data: Vec<T>) -> Page<T> {
+        let total = data.len() as i64;
+        Page { data, next_cursor: None, total }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page { data: self.data.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
     }

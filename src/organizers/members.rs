@@ -49,11 +49,17 @@ pub fn list(conn: &mut PgConnection, organizer_id: Uuid) -> ApiResult<Vec<Member
     Ok(active.chain(invited).collect())
 }
 
+/// Whether an invitation may bring an existing account back: only a removed organizer member.
+fn revivable(account: &Account) -> bool {
+    account.disabled && account.role == Role::Organizer.as_str()
+}
+
 /// Invites an email to join the organizer. The token is returned once and stored hashed.
 pub fn invite(conn: &mut PgConnection, organizer_id: Uuid, email: &str, invited_by: Uuid) -> ApiResult<InvitationOut> {
     let email = email.trim();
-    // A removed member (disabled account) may be invited again, here or elsewhere.
-    if accounts_repo::find_by_email(conn, email)?.is_some_and(|account| !account.disabled) {
+    // A removed member (a disabled organizer account) may be invited again, here or elsewhere;
+    // any other account, and a disabled admin above all, stays as it is.
+    if accounts_repo::find_by_email(conn, email)?.is_some_and(|account| !revivable(&account)) {
         return Err(ApiError::conflict_on("email", "already_registered", "an account already uses this email"));
     }
     let pending: i64 = invitations::table
@@ -117,7 +123,7 @@ pub fn accept(conn: &mut PgConnection, token: &str, password_hash: &str) -> ApiR
     diesel::update(invitations::table.find(id)).set(invitations::accepted_at.eq(Utc::now())).execute(conn)?;
     match accounts_repo::find_by_email(conn, &email)? {
         None => accounts_repo::create(conn, &email, password_hash, Role::Organizer, Some(organizer_id)),
-        Some(account) if account.disabled => Ok(diesel::update(accounts::table.find(account.id))
+        Some(account) if revivable(&account) => Ok(diesel::update(accounts::table.find(account.id))
             .set((
                 accounts::disabled.eq(false),
                 accounts::role.eq(Role::Organizer.as_str()),

@@ -8,7 +8,7 @@ use validator::Validate;
 use crate::error::FieldError;
 use crate::geo::Place;
 use crate::geo::repo::Geography;
-use crate::http::fields::{check_nullable_length, nullable, validate_http_url};
+use crate::http::fields::{check_nullable_length, nullable, validate_http_url, validate_not_blank};
 use crate::http::pagination::PageParams;
 use crate::schema::organizers;
 
@@ -151,7 +151,7 @@ impl From<&OrganizerRow> for OrganizerSummary {
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizerForm {
-    #[validate(length(min = 2, max = 200))]
+    #[validate(length(min = 2, max = 200), custom(function = "validate_not_blank"))]
     #[schema(example = "Préfecture d'Ille-et-Vilaine")]
     pub name: String,
     #[validate(length(min = 1, max = 30))]
@@ -176,7 +176,7 @@ pub struct OrganizerForm {
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizerPatch {
-    #[validate(length(min = 2, max = 200))]
+    #[validate(length(min = 2, max = 200), custom(function = "validate_not_blank"))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

@@ -200,7 +200,7 @@ pub async fn verify_organizer(
     params(("id" = String, Path, description = "The organizer's id or slug")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Members, then pending invitations", body = Vec<MemberOut>),
+        (status = 200, description = "Members, then pending invitations", body = Page<MemberOut>),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a member, or an API token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organizer", body = Problem, content_type = "application/problem+json"),
@@ -216,7 +216,7 @@ pub async fn list_members(
     // Members' emails and last logins are account data: a script's API token does not read them.
     member_or_admin(&caller, row.id)?.require_session()?;
     let list = db::run(&state.pool, move |conn| members::list(conn, row.id)).await?;
-    Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-store")).json(list))
+    Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-store")).json(Page::whole(list)))
 }
 
 /// Invite a colleague (members and admins). The answer holds the invitation token, once:
