@@ -165,3 +165,25 @@ fn the_committed_openapi_document_is_the_generated_one() {
         "openapi/openapi.json is stale: run `cargo run -q -- openapi > openapi/openapi.json` and commit it"
     );
 }
+
+#[actix_web::test]
+async fn who_may_write_is_answered_before_what_is_wrong_with_the_body() {
+    let app = common::spawn().await;
+    let malformed = |path: &str, token: Option<&str>| {
+        let mut request = TestRequest::post()
+            .uri(path)
+            .insert_header(("content-type", "application/json"))
+            .set_payload("{\"year\": ");
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        request
+    };
+    app.send(malformed("/api/v1/editions", None)).await.problem(401);
+    app.send(malformed("/api/v1/labs", None)).await.problem(401);
+    app.send(malformed("/api/v1/events", None)).await.problem(401);
+    app.send(malformed("/api/v1/me/tokens", None)).await.problem(401);
+    // With a token, the body is what is wrong.
+    let admin = app.admin_token().await;
+    assert_eq!(app.send(malformed("/api/v1/editions", Some(&admin))).await.problem_fields(400), vec!["body"]);
+}

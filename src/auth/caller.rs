@@ -138,3 +138,37 @@ impl FromRequest for Caller {
         })
     }
 }
+
+/// A caller who must be authenticated, extracted before the body: an anonymous request with a
+/// malformed body learns first that it needs a token (401), not what is wrong with the body.
+pub struct Authenticated(pub Principal);
+
+/// An admin in a login session, extracted before the body (401, then 403).
+pub struct Admin(pub Principal);
+
+impl Authenticated {
+    /// The same caller, for code that also serves anonymous callers.
+    pub fn caller(&self) -> Caller {
+        Caller::Authenticated(self.0.clone())
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(request, payload);
+        Box::pin(async move { caller.await?.authenticated().cloned().map(Authenticated) })
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(request, payload);
+        Box::pin(async move { caller.await?.admin().cloned().map(Admin) })
+    }
+}

@@ -7,7 +7,7 @@ use super::model::{
     RegisterForm, RegisteredOut, TokenResponse,
 };
 use super::throttle::{self, Action};
-use super::{Caller, Principal, Role, Scope, api_tokens, password, repo, sessions};
+use super::{Authenticated, Caller, Principal, Role, Scope, api_tokens, password, repo, sessions};
 use crate::app::AppState;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -247,10 +247,10 @@ pub async fn list_tokens(state: web::Data<AppState>, caller: Caller) -> ApiResul
 #[post("/me/tokens")]
 pub async fn create_token(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Authenticated,
     form: ValidJson<ApiTokenForm>,
 ) -> ApiResult<HttpResponse> {
-    let principal = caller.authenticated()?.clone();
+    let principal = caller.0;
     principal.require_session()?;
     let form = form.0;
     let now = Utc::now();

@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use super::model::{EditionForm, EditionOut, EditionPatch, TrackForm, TrackOut, TrackPatch};
 use super::repo;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::db;
 use crate::error::{ApiResult, Problem};
 use crate::http::conditional::{Conditional, expected_version, version_etag};
@@ -80,10 +80,9 @@ pub async fn get_edition(
 pub async fn create_edition(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     form: ValidJson<EditionForm>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
     let location = format!("/api/v1/editions/{}", edition.year);
     let mut response = Conditional::created().etag(edition_etag(&edition)).json(&request, &edition);
@@ -114,11 +113,10 @@ pub async fn create_edition(
 pub async fn update_edition(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     year: web::Path<i32>,
     patch: ValidJson<EditionPatch>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let expected = expected_version(&request)?;
     let year = year.into_inner();
     let edition = db::run(&state.pool, move |conn| repo::update(conn, year, expected, &patch.0)).await?;
@@ -141,10 +139,9 @@ pub async fn update_edition(
 #[delete("/editions/{year}")]
 pub async fn delete_edition(
     state: web::Data<AppState>,
-    caller: Caller,
+    _admin: Admin,
     year: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let year = year.into_inner();
     db::run(&state.pool, move |conn| repo::delete(conn, year)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -211,11 +208,10 @@ pub async fn get_track(
 pub async fn create_track(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     year: web::Path<i32>,
     form: ValidJson<TrackForm>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let year = year.into_inner();
     let track = TrackOut::from(db::run(&state.pool, move |conn| repo::create_track(conn, year, &form.0)).await?);
     Ok(Conditional::created().etag(version_etag(track.version, None)).json(&request, &track))
@@ -242,11 +238,10 @@ pub async fn create_track(
 pub async fn update_track(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     path: web::Path<(i32, String)>,
     patch: ValidJson<TrackPatch>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let expected = expected_version(&request)?;
     let (year, slug) = path.into_inner();
     let track = TrackOut::from(
@@ -271,10 +266,9 @@ pub async fn update_track(
 #[delete("/editions/{year}/tracks/{slug}")]
 pub async fn delete_track(
     state: web::Data<AppState>,
-    caller: Caller,
+    _admin: Admin,
     path: web::Path<(i32, String)>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let (year, slug) = path.into_inner();
     db::run(&state.pool, move |conn| repo::delete_track(conn, year, &slug)).await?;
     Ok(HttpResponse::NoContent().finish())

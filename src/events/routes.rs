@@ -11,7 +11,7 @@ use super::repo::{self, EventScope};
 use super::search::{self, EventPage, EventSearchParams, SearchRequest, Viewer};
 use super::workflow::{self, Transition};
 use crate::app::AppState;
-use crate::auth::{Caller, Scope};
+use crate::auth::{Authenticated, Caller, Scope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, expected_version, version_etag};
@@ -88,9 +88,10 @@ const PROBLEM: &str = "application/problem+json";
 pub async fn create_event(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     form: ValidJson<EventForm>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     let actor = writer(&caller)?;
     let row = db::run(&state.pool, move |conn| repo::create(conn, &actor, &form.0)).await?;
     let location = format!("/api/v1/events/{}", row.id);
@@ -146,10 +147,11 @@ pub async fn get_event(
 pub async fn update_event(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     patch: ValidJson<EventPatch>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     let actor = writer(&caller)?;
     let row = load_visible(&state, &caller, id.into_inner()).await?;
     if !actor.acts_for(row.organizer_id) {
@@ -228,10 +230,11 @@ async fn transition(
 pub async fn submit_event(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     form: OptionalJson<TransitionForm>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     let step = Transition::Submit { override_referencing_window: form.0.override_referencing_window };
     transition(&state, &request, &caller, id.into_inner(), step).await
 }
@@ -279,10 +282,11 @@ pub async fn publish_event(
 pub async fn reject_event(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     form: OptionalJson<TransitionForm>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     transition(&state, &request, &caller, id.into_inner(), Transition::Reject { reason: form.0.reason }).await
 }
 
@@ -304,10 +308,11 @@ pub async fn reject_event(
 pub async fn withdraw_event(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     form: OptionalJson<TransitionForm>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     transition(&state, &request, &caller, id.into_inner(), Transition::Withdraw { reason: form.0.reason }).await
 }
 
@@ -330,10 +335,11 @@ pub async fn withdraw_event(
 pub async fn cancel_event(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     form: OptionalJson<TransitionForm>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     transition(&state, &request, &caller, id.into_inner(), Transition::Cancel { reason: form.0.reason }).await
 }
 

@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use super::model::{FigureForm, LabFilter, LabForm, LabOut, LabPatch};
 use super::repo;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, expected_version, version_etag};
@@ -87,10 +87,9 @@ pub async fn get_lab(
 pub async fn create_lab(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     form: ValidJson<LabForm>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let lab = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
     let mut response = lab_response(&request, &lab, true);
     let location = format!("/api/v1/labs/{}", lab.slug);
@@ -119,11 +118,10 @@ pub async fn create_lab(
 pub async fn update_lab(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     slug: web::Path<String>,
     patch: ValidJson<LabPatch>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let expected = expected_version(&request)?;
     let lab = db::run(&state.pool, move |conn| repo::update(conn, &slug, expected, patch.0)).await?;
     Ok(lab_response(&request, &lab, false))
@@ -142,12 +140,7 @@ pub async fn update_lab(
     )
 )]
 #[delete("/labs/{slug}")]
-pub async fn delete_lab(
-    state: web::Data<AppState>,
-    caller: Caller,
-    slug: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    caller.admin()?;
+pub async fn delete_lab(state: web::Data<AppState>, _admin: Admin, slug: web::Path<String>) -> ApiResult<HttpResponse> {
     db::run(&state.pool, move |conn| repo::delete(conn, &slug)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -174,11 +167,10 @@ pub async fn delete_lab(
 pub async fn put_figures(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    _admin: Admin,
     path: web::Path<(String, i32)>,
     form: ValidJson<FigureForm>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let expected = expected_version(&request)?;
     let (slug, year) = path.into_inner();
     let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &slug, year, expected, &form.0)).await?;
@@ -200,10 +192,9 @@ pub async fn put_figures(
 #[delete("/labs/{slug}/figures/{year}")]
 pub async fn delete_figures(
     state: web::Data<AppState>,
-    caller: Caller,
+    _admin: Admin,
     path: web::Path<(String, i32)>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
     let (slug, year) = path.into_inner();
     db::run(&state.pool, move |conn| repo::delete_figures(conn, &slug, year)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,7 +8,7 @@ use super::model::{
 };
 use super::repo::{self, OrganizerQuery};
 use crate::app::AppState;
-use crate::auth::{Caller, Principal};
+use crate::auth::{Admin, Authenticated, Caller, Principal};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::geo::repo::geography;
@@ -152,10 +152,11 @@ pub async fn get_organizer(
 pub async fn update_organizer(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     patch: ValidJson<OrganizerPatch>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     let row = load_visible(&state, &caller, id.into_inner()).await?;
     member_or_admin(&caller, row.id)?.require_session()?;
     let expected = expected_version(&request)?;
@@ -180,10 +181,10 @@ pub async fn update_organizer(
 pub async fn verify_organizer(
     state: web::Data<AppState>,
     request: HttpRequest,
-    caller: Caller,
+    admin: Admin,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    caller.admin()?;
+    let caller = Caller::Authenticated(admin.0);
     let key = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
         let row = repo::find_row(conn, &key)?;
@@ -238,10 +239,11 @@ pub async fn list_members(
 #[post("/organizers/{id}/members")]
 pub async fn invite_member(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Authenticated,
     id: web::Path<String>,
     form: ValidJson<InvitationForm>,
 ) -> ApiResult<HttpResponse> {
+    let caller = caller.caller();
     let row = load_visible(&state, &caller, id.into_inner()).await?;
     let principal = member_or_admin(&caller, row.id)?;
     principal.require_session()?;
