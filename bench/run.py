@@ -31,7 +31,7 @@ OUT = BENCH / "out"
 # issues for the same request (bench/sql/<name>.sql), with the same concurrency.
 SCENARIOS = [
     ("filtered_page", "/api/v1/events?edition=2025&region=84&format=workshop,webinar,conference&limit=20"),
-    ("full_text", "/api/v1/events?q=atelier%20numerique&edition=2025&limit=20"),
+    ("full_text", "/api/v1/events?q=participation%20citoyenne&edition=2025&limit=20"),
     ("facets", "/api/v1/events?edition=2025&mode=onsite&facets=region,format,track,mode,audience,organizer_kind&limit=20"),
     ("by_slug", None),  # random published events, see bench/by_slug.lua
 ]
@@ -123,7 +123,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=4, help="concurrent clients (default: 2 per core)")
     parser.add_argument("--server", default=os.environ.get("MIP_BENCH_SERVER", "postgres://postgres@localhost:5432"))
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--reseed", action="store_true")

@@ -1,8 +1,10 @@
 -- The statements GET /api/v1/events/{slug} issues, for a random published event.
 \set n 10 * random(0, :events / 10 - 1) + random(1, 9)
-SELECT e.id::text AS ids, '{' || e.organizer_id || '}' AS orgs, coalesce('{' || e.track_id || '}', '{}') AS tracks FROM (
+SELECT e.id::text AS ids, '{' || e.organizer_id || '}' AS orgs, coalesce('{' || e.track_id || '}', '{}') AS tracks, (e.track_id IS NOT NULL)::int AS has_tracks FROM (
 SELECT events.id, events.slug, events.edition_year, events.track_id, events.organizer_id, events.title, events.summary, events.description, events.format, events.mode, events.audience, events.timezone, events.starts_at, events.ends_at, events.venue_name, events.venue_address, events.venue_postal_code, events.venue_city, events.region_code, events.department_code, events.latitude, events.longitude, events.online_url, events.registration_required, events.registration_url, events.registration_capacity, events.registration_closes_at, events.language, events.accessibility, events.tags, events.co_organizers, events.image_url, events.external_id, events.publication, events.status, events.rejection_reason, events.status_note, events.submitted_at, events.published_at, events.created_by, events.version, events.created_at, events.updated_at FROM events WHERE events.slug = 'event-' || :n LIMIT 1) e \gset
 SELECT event_sessions.event_id, event_sessions.position, event_sessions.starts_at, event_sessions.ends_at FROM event_sessions WHERE event_sessions.event_id = ANY(ARRAY[:ids::uuid]) ORDER BY event_sessions.event_id, event_sessions.position;
 SELECT event_labs.event_id, labs.slug, labs.name FROM event_labs INNER JOIN labs ON labs.id = event_labs.lab_id WHERE event_labs.event_id = ANY(ARRAY[:ids::uuid]) ORDER BY labs.slug;
+\if :has_tracks
 SELECT tracks.id, tracks.slug, tracks.name FROM tracks WHERE tracks.id = ANY(:tracks::uuid[]);
+\endif
 SELECT organizers.id, organizers.slug, organizers.name, organizers.acronym, organizers.kind, organizers.region_code, organizers.department_code, organizers.website, organizers.description, organizers.contact_email, organizers.verified, organizers.verified_at, organizers.version, organizers.created_at, organizers.updated_at FROM organizers WHERE organizers.id = ANY(:orgs::uuid[]);

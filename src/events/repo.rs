@@ -537,13 +537,18 @@ pub fn present(conn: &mut PgConnection, rows: Vec<EventRow>) -> ApiResult<Vec<Ev
         event_lab_refs.entry(event_id).or_default().push(NamedRef { slug, name });
     }
     let track_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.track_id).collect();
-    let track_refs: HashMap<Uuid, NamedRef> = tracks::table
-        .filter(tracks::id.eq_any(&track_ids))
-        .select((tracks::id, tracks::slug, tracks::name))
-        .load::<(Uuid, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, slug, name)| (id, NamedRef { slug, name }))
-        .collect();
+    // Most events of a page, or the one event asked for, may have no track: no query then.
+    let track_refs: HashMap<Uuid, NamedRef> = if track_ids.is_empty() {
+        HashMap::new()
+    } else {
+        tracks::table
+            .filter(tracks::id.eq_any(&track_ids))
+            .select((tracks::id, tracks::slug, tracks::name))
+            .load::<(Uuid, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, name)| (id, NamedRef { slug, name }))
+            .collect()
+    };
     let organizer_ids: Vec<Uuid> = rows.iter().map(|r| r.organizer_id).collect();
     let organizers: HashMap<Uuid, OrganizerSummary> = crate::organizers::repo::rows_by_id(conn, &organizer_ids)?
         .iter()

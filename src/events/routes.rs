@@ -51,13 +51,7 @@ async fn load_visible(state: &AppState, caller: &Caller, key: String) -> ApiResu
 
 /// The event as answered after a read or a write: ETag from the version (for `If-Match`) and
 /// from the content (names of the organizer, labs and track are part of it).
-async fn event_response(
-    state: &AppState,
-    request: &HttpRequest,
-    row: EventRow,
-    answer: Conditional,
-) -> ApiResult<HttpResponse> {
-    let event = db::run(&state.pool, move |conn| repo::present_one(conn, row)).await?;
+fn event_response(request: &HttpRequest, event: EventOut, answer: Conditional) -> ApiResult<HttpResponse> {
     let digest = crate::http::conditional::short_digest(&event)?;
     Ok(answer
         .etag(version_etag(event.version, Some(&digest)))
@@ -93,9 +87,13 @@ pub async fn create_event(
 ) -> ApiResult<HttpResponse> {
     let caller = caller.caller();
     let actor = writer(&caller)?;
-    let row = db::run(&state.pool, move |conn| repo::create(conn, &actor, &form.0)).await?;
-    let location = format!("/api/v1/events/{}", row.id);
-    let mut response = event_response(&state, &request, row, Conditional::created()).await?;
+    let event = db::run(&state.pool, move |conn| {
+        let row = repo::create(conn, &actor, &form.0)?;
+        repo::present_one(conn, row)
+    })
+    .await?;
+    let location = format!("/api/v1/events/{}", event.id);
+    let mut response = event_response(&request, event, Conditional::created())?;
     response.headers_mut().insert(actix_web::http::header::LOCATION, location.parse().map_err(ApiError::internal)?);
     Ok(response)
 }
@@ -117,8 +115,17 @@ pub async fn get_event(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let row = load_visible(&state, &caller, id.into_inner()).await?;
-    event_response(&state, &request, row, Conditional::ok()).await
+    let key = id.into_inner();
+    // One trip to the pool: the row, who may see it, and what it refers to.
+    let event = db::run(&state.pool, move |conn| {
+        let row = repo::find_row(conn, &key)?;
+        if !visible(&caller, &row) {
+            return Err(ApiError::NotFound(format!("event `{key}`")));
+        }
+        repo::present_one(conn, row)
+    })
+    .await?;
+    event_response(&request, event, Conditional::ok())
 }
 
 /// Change an event (its organizer's members and admins), at any time, with `If-Match`.
@@ -158,8 +165,12 @@ pub async fn update_event(
         return Err(ApiError::Forbidden("only the organizer's members and admins change its events".into()));
     }
     let expected = expected_version(&request)?;
-    let updated = db::run(&state.pool, move |conn| repo::update(conn, &actor, row.id, expected, &patch.0.0)).await?;
-    event_response(&state, &request, updated, Conditional::ok()).await
+    let event = db::run(&state.pool, move |conn| {
+        let updated = repo::update(conn, &actor, row.id, expected, &patch.0.0)?;
+        repo::present_one(conn, updated)
+    })
+    .await?;
+    event_response(&request, event, Conditional::ok())
 }
 
 /// Delete a draft (its organizer's members and admins). Other events are withdrawn or cancelled.
@@ -203,8 +214,12 @@ async fn transition(
     let actor = writer(caller)?;
     let row = load_visible(state, caller, key).await?;
     let expected = expected_version(request)?;
-    let updated = db::run(&state.pool, move |conn| workflow::apply(conn, &actor, row.id, expected, transition)).await?;
-    event_response(state, request, updated, Conditional::ok()).await
+    let event = db::run(&state.pool, move |conn| {
+        let updated = workflow::apply(conn, &actor, row.id, expected, transition)?;
+        repo::present_one(conn, updated)
+    })
+    .await?;
+    event_response(request, event, Conditional::ok())
 }
 
 /// Submit an event to moderation (from `draft`, `rejected` or `withdrawn`).
