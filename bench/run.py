@@ -123,7 +123,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=4, help="concurrent clients (default: 2 per core)")
+    parser.add_argument(
+        "--connections", type=int, default=os.cpu_count() or 2,
+        help="concurrent clients (default: one per core; more only queue once the cores are busy)",
+    )
     parser.add_argument("--server", default=os.environ.get("MIP_BENCH_SERVER", "postgres://postgres@localhost:5432"))
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--reseed", action="store_true")

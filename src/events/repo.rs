@@ -31,12 +31,12 @@ fn not_found(key: &str) -> ApiError {
 
 /// An event by id or slug.
 pub fn find_row(conn: &mut PgConnection, key: &str) -> ApiResult<EventRow> {
-    let query = events::table.select(EventRow::as_select()).into_boxed();
-    let query = match Uuid::parse_str(key) {
-        Ok(id) => query.filter(events::id.eq(id)),
-        Err(_) => query.filter(events::slug.eq(key)),
+    // Two plain queries rather than one boxed: diesel keeps plain ones prepared.
+    let found = match Uuid::parse_str(key) {
+        Ok(id) => events::table.find(id).select(EventRow::as_select()).first(conn).optional()?,
+        Err(_) => events::table.filter(events::slug.eq(key)).select(EventRow::as_select()).first(conn).optional()?,
     };
-    query.first(conn).optional()?.ok_or_else(|| not_found(key))
+    found.ok_or_else(|| not_found(key))
 }
 
 /// The row, locked for the rest of the transaction, at the version the writer expects.

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::{Authenticated, Caller, Scope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::conditional::{Conditional, expected_version, version_etag};
+use crate::http::conditional::{Conditional, expected_version};
 use crate::http::json::{OptionalJson, ValidJson};
 use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
@@ -52,11 +52,7 @@ async fn load_visible(state: &AppState, caller: &Caller, key: String) -> ApiResu
 /// The event as answered after a read or a write: ETag from the version (for `If-Match`) and
 /// from the content (names of the organizer, labs and track are part of it).
 fn event_response(request: &HttpRequest, event: EventOut, answer: Conditional) -> ApiResult<HttpResponse> {
-    let digest = crate::http::conditional::short_digest(&event)?;
-    Ok(answer
-        .etag(version_etag(event.version, Some(&digest)))
-        .last_modified(Some(event.updated_at))
-        .json(request, &event))
+    Ok(answer.versioned_by_content(event.version).last_modified(Some(event.updated_at)).json(request, &event))
 }
 
 const PROBLEM: &str = "application/problem+json";

@@ -40,13 +40,6 @@ pub fn check_version(request: &HttpRequest, current: i32) -> Result<(), ApiError
     }
 }
 
-/// A short, stable digest of a representation, to salt a version ETag with what the version
-/// does not cover (names of related resources).
-pub fn short_digest(value: &impl Serialize) -> Result<String, ApiError> {
-    let bytes = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    Ok(hex::encode(&Sha256::digest(&bytes)[..6]))
-}
-
 fn content_etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     format!("W/\"{}\"", hex::encode(&digest[..12]))
@@ -60,13 +53,15 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 /// A JSON answer with validators. For GET and HEAD it answers 304 when the client's copy is current.
 pub struct Conditional {
     etag: Option<String>,
+    /// Salt the version ETag with a digest of the body (see `versioned_by_content`).
+    version_with_digest: Option<i32>,
     last_modified: Option<DateTime<Utc>>,
     status: StatusCode,
 }
 
 impl Conditional {
     pub fn ok() -> Self {
-        Conditional { etag: None, last_modified: None, status: StatusCode::OK }
+        Conditional { etag: None, version_with_digest: None, last_modified: None, status: StatusCode::OK }
     }
 
     pub fn created() -> Self {
@@ -76,6 +71,13 @@ impl Conditional {
     /// Uses a version ETag instead of hashing the body.
     pub fn etag(mut self, etag: String) -> Self {
         self.etag = Some(etag);
+        self
+    }
+
+    /// A version ETag (`"v3-…"`, which `If-Match` reads) salted with a digest of the body, for a
+    /// representation that also shows what the version does not cover (related names).
+    pub fn versioned_by_content(mut self, version: i32) -> Self {
+        self.version_with_digest = Some(version);
         self
     }
 
@@ -92,8 +94,12 @@ impl Conditional {
         // A list's Last-Modified is the newest row it shows, which says nothing about rows that
         // left it (withdrawn, deleted, moved out of a filter): only its content ETag can tell
         // a current copy, so If-Modified-Since is honoured for single, versioned resources only.
-        let revalidate_by_date = self.etag.is_some();
-        let etag = self.etag.unwrap_or_else(|| content_etag(&bytes));
+        let revalidate_by_date = self.etag.is_some() || self.version_with_digest.is_some();
+        let etag = match (self.etag, self.version_with_digest) {
+            (Some(etag), _) => etag,
+            (None, Some(version)) => version_etag(version, Some(&hex::encode(&Sha256::digest(&bytes)[..6]))),
+            (None, None) => content_etag(&bytes),
+        };
         let private = request.headers().contains_key(header::AUTHORIZATION);
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::ETAG, etag.clone()));
