@@ -37,9 +37,10 @@ CREATE INDEX events_published_updated_idx ON events (updated_at, id) WHERE publi
 -- A region's programme (what a region's lab embeds), for one edition or across editions.
 CREATE INDEX events_edition_region_idx ON events (edition_year, region_code, starts_at, id) WHERE publication = 'published';
 CREATE INDEX events_region_idx ON events (region_code, starts_at, id) WHERE publication = 'published';
--- Facet counts and totals read this index alone (no heap), for an edition's programme.
-CREATE INDEX events_facets_idx ON events (edition_year)
-    INCLUDE (region_code, department_code, format, mode, audience, status, track_id, organizer_id)
+-- Facet counts and totals read this index alone (no heap), for an edition's programme and
+-- for a region's within it.
+CREATE INDEX events_facets_idx ON events (edition_year, region_code)
+    INCLUDE (department_code, format, mode, audience, status, track_id, organizer_id)
     WHERE publication = 'published';
 CREATE INDEX events_department_idx ON events (department_code) WHERE department_code IS NOT NULL;
 CREATE INDEX events_tags_idx ON events USING gin (tags);
