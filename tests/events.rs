@@ -7,20 +7,6 @@ use mip::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// An edition whose referencing window is open now, and whose month starts in ten days.
-fn open_edition(year: i32) -> Value {
-    let today = Utc::now().date_naive();
-    json!({
-        "year": year,
-        "number": year - 2013,
-        "title": format!("Mois de l'innovation publique {year}"),
-        "starts_on": today + Duration::days(10),
-        "ends_on": today + Duration::days(40),
-        "referencing_opens_at": Utc::now() - Duration::days(1),
-        "referencing_closes_at": Utc::now() + Duration::days(20),
-    })
-}
-
 /// A complete onsite event in the open edition, fifteen days from now (local Paris time).
 fn event_body() -> Value {
     let day = (Utc::now() + Duration::days(15)).date_naive();
@@ -57,7 +43,7 @@ async fn world() -> World<
 > {
     let app = common::spawn().await;
     let admin = app.admin_token().await;
-    let reply = app.post("/api/v1/editions", Some(&admin), open_edition(2030)).await;
+    let reply = app.post("/api/v1/editions", Some(&admin), common::open_edition_body(2030)).await;
     assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
     let organizer = app.create_organizer("Ti-Lab");
     let member = app.account_token("member@ti-lab.example", Role::Organizer, Some(organizer)).await;

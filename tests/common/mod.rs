@@ -313,3 +313,18 @@ pub fn edition_body(year: i32) -> Value {
         "referencing_closes_at": format!("{year}-10-29T23:59:59+02:00"),
     })
 }
+
+/// An edition whose referencing window is open now, and whose month starts in ten days: what
+/// submitting needs, whatever the day the tests run.
+pub fn open_edition_body(year: i32) -> Value {
+    let today = chrono::Utc::now().date_naive();
+    json!({
+        "year": year,
+        "number": year - 2013,
+        "title": format!("Mois de l'innovation publique {year}"),
+        "starts_on": today + chrono::Duration::days(10),
+        "ends_on": today + chrono::Duration::days(40),
+        "referencing_opens_at": chrono::Utc::now() - chrono::Duration::days(1),
+        "referencing_closes_at": chrono::Utc::now() + chrono::Duration::days(20),
+    })
+}
