@@ -727,31 +727,45 @@ fn facet_counts(
     Ok((counts, total))
 }
 
-/// Labels for facet values, for people.
-fn label(conn: &mut PgConnection, geo: &Geography, facet: &str, value: &str) -> ApiResult<Option<String>> {
-    let label = match Facet::parse(facet) {
-        Some(Facet::Region) => geo.region(value).map(|p| p.name),
-        Some(Facet::Department) => geo.department(value).map(|p| p.name),
-        Some(Facet::Format) => EventFormat::parse(value).map(|v| v.label().to_string()),
-        Some(Facet::Mode) => EventMode::parse(value).map(|v| v.label().to_string()),
-        Some(Facet::Audience) => Audience::parse(value).map(|v| v.label().to_string()),
-        Some(Facet::OrganizerKind) => OrganizerKind::parse(value).map(|v| v.label().to_string()),
-        Some(Facet::Status) => EventStatus::parse(value).map(|v| v.label().to_string()),
-        Some(Facet::Edition) => {
-            value.parse::<i32>().ok().and_then(|year| crate::editions::repo::find_row(conn, year).ok().map(|e| e.title))
+/// Names of the values of the facets asked for, for people: read in one query per facet that
+/// needs the database (tracks, editions), the others from the code and the INSEE tables.
+struct FacetLabels<'a> {
+    geo: &'a Geography,
+    tracks: BTreeMap<String, String>,
+    editions: BTreeMap<String, String>,
+}
+
+impl<'a> FacetLabels<'a> {
+    fn load(conn: &mut PgConnection, geo: &'a Geography, facets: &[Facet]) -> ApiResult<Self> {
+        use crate::schema::{editions, tracks};
+        let mut tracks = BTreeMap::new();
+        if facets.contains(&Facet::Track) {
+            // A slug may recur across editions: the latest edition's name wins.
+            let rows: Vec<(String, String)> =
+                tracks::table.order(tracks::edition_year).select((tracks::slug, tracks::name)).load(conn)?;
+            tracks.extend(rows);
         }
-        Some(Facet::Track) => {
-            use crate::schema::tracks;
-            tracks::table
-                .filter(tracks::slug.eq(value))
-                .order(tracks::edition_year.desc())
-                .select(tracks::name)
-                .first::<String>(conn)
-                .optional()?
+        let mut editions = BTreeMap::new();
+        if facets.contains(&Facet::Edition) {
+            let rows: Vec<(i32, String)> = editions::table.select((editions::year, editions::title)).load(conn)?;
+            editions.extend(rows.into_iter().map(|(year, title)| (year.to_string(), title)));
         }
-        None => None,
-    };
-    Ok(label)
+        Ok(FacetLabels { geo, tracks, editions })
+    }
+
+    fn label(&self, facet: &str, value: &str) -> Option<String> {
+        match Facet::parse(facet)? {
+            Facet::Region => self.geo.region(value).map(|p| p.name),
+            Facet::Department => self.geo.department(value).map(|p| p.name),
+            Facet::Format => EventFormat::parse(value).map(|v| v.label().to_string()),
+            Facet::Mode => EventMode::parse(value).map(|v| v.label().to_string()),
+            Facet::Audience => Audience::parse(value).map(|v| v.label().to_string()),
+            Facet::OrganizerKind => OrganizerKind::parse(value).map(|v| v.label().to_string()),
+            Facet::Status => EventStatus::parse(value).map(|v| v.label().to_string()),
+            Facet::Edition => self.editions.get(value).cloned(),
+            Facet::Track => self.tracks.get(value).cloned(),
+        }
+    }
 }
 
 /// A page of events, with facets when asked.
@@ -786,18 +800,21 @@ pub fn search(
         (None, count(conn, &request.filter, viewer)?)
     } else {
         let (counts, total) = facet_counts(conn, &request.filter, viewer, &request.facets)?;
-        let mut labelled = BTreeMap::new();
-        for (facet, values) in counts {
-            let mut out = Vec::with_capacity(values.len());
-            for (value, count) in values {
-                let label = match &value {
-                    Some(value) => label(conn, geo, &facet, value)?,
-                    None => None,
-                };
-                out.push(FacetCount { value, label, count });
-            }
-            labelled.insert(facet, out);
-        }
+        let labels = FacetLabels::load(conn, geo, &request.facets)?;
+        let labelled = counts
+            .into_iter()
+            .map(|(facet, values)| {
+                let values = values
+                    .into_iter()
+                    .map(|(value, count)| FacetCount {
+                        label: value.as_deref().and_then(|v| labels.label(&facet, v)),
+                        value,
+                        count,
+                    })
+                    .collect();
+                (facet, values)
+            })
+            .collect();
         (Some(labelled), total)
     };
     let wanted: Vec<Uuid> = ids.iter().map(|(id, _)| *id).collect();
