@@ -92,3 +92,27 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+/// Inserts a row under a slug made free by `free_slug`, trying again with a new one when a
+/// concurrent insert took it first (two events with one title at the same instant). Each try
+/// runs in a savepoint, so a lost race leaves the caller's transaction usable.
+pub fn insert_with_free_slug<T>(
+    conn: &mut PgConnection,
+    slug_constraint: &str,
+    free_slug: impl Fn(&mut PgConnection) -> Result<String, ApiError>,
+    insert: impl Fn(&mut PgConnection, &str) -> QueryResult<T>,
+) -> Result<T, ApiError> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    // Each lost race frees the next number for one of the losers, so n concurrent creators
+    // need up to n tries; more than a handful of identical titles at once is not a real case.
+    const ATTEMPTS: usize = 8;
+    for attempt in 1..=ATTEMPTS {
+        let slug = free_slug(conn)?;
+        match conn.transaction(|conn| insert(conn, &slug)) {
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+                if attempt < ATTEMPTS && info.constraint_name() == Some(slug_constraint) => {}
+            other => return Ok(other?),
+        }
+    }
+    unreachable!("the last attempt returns")
+}

@@ -592,3 +592,20 @@ async fn organizers_see_dittp_staff_in_the_history_by_role_not_by_email() {
     let seen_by_admin = w.app.get_as(&format!("{path}/history"), &w.admin).await.json();
     assert!(seen_by_admin["data"][2]["by"]["email"].as_str().unwrap().starts_with("admin-"));
 }
+
+#[actix_web::test]
+async fn events_with_the_same_title_created_at_once_all_get_a_slug() {
+    let w = world().await;
+    let create = || w.app.post("/api/v1/events", Some(&w.member), event_body());
+    let (a, b, c, d) = futures_util::join!(create(), create(), create(), create());
+    let mut slugs: Vec<String> = [a, b, c, d]
+        .iter()
+        .map(|reply| {
+            assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+            reply.json()["slug"].as_str().unwrap().to_string()
+        })
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs.len(), 4, "{slugs:?}");
+}

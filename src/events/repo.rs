@@ -368,16 +368,22 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, form: &EventForm) -> ApiRe
         let mut resolved = resolve(conn, form, Completeness::Draft)?;
         resolved.normalized.organizer = Some(organizer.id.to_string());
         let id = Uuid::now_v7();
-        let slug = free_slug(conn, &form.title, form.edition)?;
-        diesel::insert_into(events::table)
-            .values((
-                &resolved.content,
-                events::id.eq(id),
-                events::slug.eq(&slug),
-                events::organizer_id.eq(organizer.id),
-                events::created_by.eq(actor.account_id),
-            ))
-            .execute(conn)?;
+        crate::db::insert_with_free_slug(
+            conn,
+            "events_slug_key",
+            |conn| free_slug(conn, &form.title, form.edition),
+            |conn, slug| {
+                diesel::insert_into(events::table)
+                    .values((
+                        &resolved.content,
+                        events::id.eq(id),
+                        events::slug.eq(slug),
+                        events::organizer_id.eq(organizer.id),
+                        events::created_by.eq(actor.account_id),
+                    ))
+                    .execute(conn)
+            },
+        )?;
         write_parts(conn, id, &resolved)?;
         let row = find_row(conn, &id.to_string())?;
         let changes = history::diff(None, &resolved.normalized);

@@ -51,22 +51,28 @@ pub fn create(conn: &mut PgConnection, form: &OrganizerForm, default_contact: &s
     let geo = geography(conn)?;
     let (region, department) = resolve_place(geo, form.region.as_deref(), form.department.as_deref())
         .map_err(|errors| ApiError::Validation(prefixed("organizer.", errors)))?;
-    let slug = free_slug(conn, &form.name)?;
-    Ok(diesel::insert_into(organizers::table)
-        .values((
-            organizers::id.eq(Uuid::now_v7()),
-            organizers::slug.eq(slug),
-            organizers::name.eq(form.name.trim()),
-            organizers::acronym.eq(form.acronym.as_deref().map(str::trim)),
-            organizers::kind.eq(form.kind.as_str()),
-            organizers::region_code.eq(region),
-            organizers::department_code.eq(department),
-            organizers::website.eq(&form.website),
-            organizers::description.eq(&form.description),
-            organizers::contact_email.eq(form.contact_email.as_deref().unwrap_or(default_contact).trim()),
-        ))
-        .returning(OrganizerRow::as_returning())
-        .get_result(conn)?)
+    crate::db::insert_with_free_slug(
+        conn,
+        "organizers_slug_key",
+        |conn| free_slug(conn, &form.name),
+        |conn, slug| {
+            diesel::insert_into(organizers::table)
+                .values((
+                    organizers::id.eq(Uuid::now_v7()),
+                    organizers::slug.eq(slug),
+                    organizers::name.eq(form.name.trim()),
+                    organizers::acronym.eq(form.acronym.as_deref().map(str::trim)),
+                    organizers::kind.eq(form.kind.as_str()),
+                    organizers::region_code.eq(&region),
+                    organizers::department_code.eq(&department),
+                    organizers::website.eq(&form.website),
+                    organizers::description.eq(&form.description),
+                    organizers::contact_email.eq(form.contact_email.as_deref().unwrap_or(default_contact).trim()),
+                ))
+                .returning(OrganizerRow::as_returning())
+                .get_result(conn)
+        },
+    )
 }
 
 fn prefixed(prefix: &str, errors: Vec<crate::error::FieldError>) -> Vec<crate::error::FieldError> {
