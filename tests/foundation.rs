@@ -183,7 +183,11 @@ async fn who_may_write_is_answered_before_what_is_wrong_with_the_body() {
     app.send(malformed("/api/v1/labs", None)).await.problem(401);
     app.send(malformed("/api/v1/events", None)).await.problem(401);
     app.send(malformed("/api/v1/me/tokens", None)).await.problem(401);
-    // With a token, the body is what is wrong.
+    // A caller who may not write is told so, whatever its body.
+    let organizer = app.organizer_token().await;
+    app.send(malformed("/api/v1/editions", Some(&organizer))).await.problem(403);
+    app.send(malformed("/api/v1/labs", Some(&organizer))).await.problem(403);
+    // With the right to write, the body is what is wrong.
     let admin = app.admin_token().await;
     assert_eq!(app.send(malformed("/api/v1/editions", Some(&admin))).await.problem_fields(400), vec!["body"]);
 }

@@ -172,3 +172,26 @@ impl FromRequest for Admin {
         Box::pin(async move { caller.await?.admin().cloned().map(Admin) })
     }
 }
+
+/// Two extractors, one after the other: `Then<Admin, ValidJson<T>>` reads the body only once the
+/// caller is known to be allowed, so a caller who may not write gets its 401 or 403 whatever it
+/// sent (actix polls a handler's extractors together, so their order alone does not say this).
+pub struct Then<A, B>(pub A, pub B);
+
+impl<A, B> FromRequest for Then<A, B>
+where
+    A: FromRequest<Error = ApiError> + 'static,
+    B: FromRequest<Error = ApiError> + 'static,
+{
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let first = A::from_request(request, payload);
+        let second = B::from_request(request, payload);
+        Box::pin(async move {
+            let first = first.await?;
+            Ok(Then(first, second.await?))
+        })
+    }
+}

@@ -10,7 +10,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 
-pub use caller::{Admin, Authenticated, Caller, Principal};
+pub use caller::{Admin, Authenticated, Caller, Principal, Then};
 pub use model::{Role, Scope};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

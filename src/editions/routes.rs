@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use super::model::{EditionForm, EditionOut, EditionPatch, TrackForm, TrackOut, TrackPatch};
 use super::repo;
 use crate::app::AppState;
-use crate::auth::Admin;
+use crate::auth::{Admin, Then};
 use crate::db;
 use crate::error::{ApiResult, Problem};
 use crate::http::conditional::{Conditional, expected_version, version_etag};
@@ -80,9 +80,9 @@ pub async fn get_edition(
 pub async fn create_edition(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
-    form: ValidJson<EditionForm>,
+    admin_then_body: Then<Admin, ValidJson<EditionForm>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, form) = admin_then_body;
     let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
     let location = format!("/api/v1/editions/{}", edition.year);
     let mut response = Conditional::created().etag(edition_etag(&edition)).json(&request, &edition);
@@ -113,10 +113,10 @@ pub async fn create_edition(
 pub async fn update_edition(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
     year: web::Path<i32>,
-    patch: ValidJson<EditionPatch>,
+    admin_then_body: Then<Admin, ValidJson<EditionPatch>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, patch) = admin_then_body;
     let expected = expected_version(&request)?;
     let year = year.into_inner();
     let edition = db::run(&state.pool, move |conn| repo::update(conn, year, expected, &patch.0)).await?;
@@ -208,10 +208,10 @@ pub async fn get_track(
 pub async fn create_track(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
     year: web::Path<i32>,
-    form: ValidJson<TrackForm>,
+    admin_then_body: Then<Admin, ValidJson<TrackForm>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, form) = admin_then_body;
     let year = year.into_inner();
     let track = TrackOut::from(db::run(&state.pool, move |conn| repo::create_track(conn, year, &form.0)).await?);
     Ok(Conditional::created().etag(version_etag(track.version, None)).json(&request, &track))
@@ -238,10 +238,10 @@ pub async fn create_track(
 pub async fn update_track(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
     path: web::Path<(i32, String)>,
-    patch: ValidJson<TrackPatch>,
+    admin_then_body: Then<Admin, ValidJson<TrackPatch>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, patch) = admin_then_body;
     let expected = expected_version(&request)?;
     let (year, slug) = path.into_inner();
     let track = TrackOut::from(

@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use super::model::{FigureForm, LabFilter, LabForm, LabOut, LabPatch};
 use super::repo;
 use crate::app::AppState;
-use crate::auth::Admin;
+use crate::auth::{Admin, Then};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, expected_version, version_etag};
@@ -87,9 +87,9 @@ pub async fn get_lab(
 pub async fn create_lab(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
-    form: ValidJson<LabForm>,
+    admin_then_body: Then<Admin, ValidJson<LabForm>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, form) = admin_then_body;
     let lab = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
     let mut response = lab_response(&request, &lab, true);
     let location = format!("/api/v1/labs/{}", lab.slug);
@@ -118,10 +118,10 @@ pub async fn create_lab(
 pub async fn update_lab(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
     slug: web::Path<String>,
-    patch: ValidJson<LabPatch>,
+    admin_then_body: Then<Admin, ValidJson<LabPatch>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, patch) = admin_then_body;
     let expected = expected_version(&request)?;
     let lab = db::run(&state.pool, move |conn| repo::update(conn, &slug, expected, patch.0)).await?;
     Ok(lab_response(&request, &lab, false))
@@ -167,10 +167,10 @@ pub async fn delete_lab(state: web::Data<AppState>, _admin: Admin, slug: web::Pa
 pub async fn put_figures(
     state: web::Data<AppState>,
     request: HttpRequest,
-    _admin: Admin,
     path: web::Path<(String, i32)>,
-    form: ValidJson<FigureForm>,
+    admin_then_body: Then<Admin, ValidJson<FigureForm>>,
 ) -> ApiResult<HttpResponse> {
+    let Then(_, form) = admin_then_body;
     let expected = expected_version(&request)?;
     let (slug, year) = path.into_inner();
     let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &slug, year, expected, &form.0)).await?;
