@@ -14,6 +14,11 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(ApiError::internal)
 }
 
+/// Hashes on the blocking pool: argon2 takes tens of milliseconds, too long for the executor.
+pub async fn hash_off_executor(password: String) -> Result<String, ApiError> {
+    actix_web::web::block(move || hash(&password)).await?
+}
+
 pub fn verify(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
         .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())

@@ -77,8 +77,7 @@ pub async fn register(
         Ok(throttle::record_attempt(conn, Action::Register, &subject)?)
     })
     .await?;
-    let hash = web::block(move || password::hash(&form.password).map(|hash| (hash, form))).await??;
-    let (hash, form) = hash;
+    let hash = password::hash_off_executor(form.password.clone()).await?;
     let app = state.clone();
     let registered = db::transaction(&state.pool, move |conn| {
         if repo::find_by_email(conn, &form.email)?.is_some() {
@@ -133,8 +132,8 @@ pub async fn accept_invitation(
     let email =
         email.ok_or_else(|| ApiError::Unauthorized("the invitation is invalid, expired or already used".into()))?;
     password::check_strength(&form.password, &email).map_err(|e| ApiError::Validation(vec![e]))?;
-    let hash = web::block(move || password::hash(&form.password).map(|hash| (hash, form.token))).await??;
-    let (hash, token) = hash;
+    let hash = password::hash_off_executor(form.password).await?;
+    let token = form.token;
     let app = state.clone();
     let tokens = db::transaction(&state.pool, move |conn| {
         let account = crate::organizers::members::accept(conn, &token, &hash)?;

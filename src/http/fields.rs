@@ -59,6 +59,16 @@ pub fn split_list(raw: &str) -> Vec<String> {
     raw.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()
 }
 
+/// Checks a nullable PATCH URL (validator does not look inside `Option<Option<_>>`).
+pub fn check_nullable_url(field: &str, value: &Option<Option<String>>) -> Option<crate::error::FieldError> {
+    match value {
+        Some(Some(url)) if validate_http_url(url).is_err() => {
+            Some(crate::error::FieldError::new(field, "invalid_url", "must be an absolute http(s) URL"))
+        }
+        _ => None,
+    }
+}
+
 /// Bounds a nullable PATCH field (validator does not look inside `Option<Option<_>>`).
 pub fn check_nullable_length(
     field: &str,

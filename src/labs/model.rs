@@ -7,7 +7,7 @@ use validator::Validate;
 
 use crate::error::FieldError;
 use crate::geo::Place;
-use crate::http::fields::{check_nullable_length, nullable, validate_http_url, validate_slug};
+use crate::http::fields::{check_nullable_length, check_nullable_url, nullable, validate_http_url, validate_slug};
 use crate::schema::{lab_figures, labs};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -184,16 +184,12 @@ impl LabPatch {
     pub fn check(&self) -> Vec<FieldError> {
         let mut errors: Vec<FieldError> = [
             check_nullable_length("host", &self.host, 200),
+            check_nullable_url("website", &self.website),
             check_nullable_length("description", &self.description, 10000),
         ]
         .into_iter()
         .flatten()
         .collect();
-        if let Some(Some(website)) = &self.website
-            && validate_http_url(website).is_err()
-        {
-            errors.push(FieldError::new("website", "invalid_url", "must be an absolute http(s) URL"));
-        }
         if let Some(Some(year)) = self.founded_year {
             errors.extend(check_founded_year(year));
         }

@@ -8,7 +8,7 @@ use validator::Validate;
 use crate::error::FieldError;
 use crate::geo::Place;
 use crate::geo::repo::Geography;
-use crate::http::fields::{check_nullable_length, nullable, validate_http_url, validate_not_blank};
+use crate::http::fields::{check_nullable_length, check_nullable_url, nullable, validate_http_url, validate_not_blank};
 use crate::http::pagination::PageParams;
 use crate::schema::organizers;
 
@@ -201,19 +201,14 @@ pub struct OrganizerPatch {
 impl OrganizerPatch {
     /// The rules validator cannot see inside `Option<Option<_>>`.
     pub fn check(&self) -> Vec<FieldError> {
-        let mut errors: Vec<FieldError> = [
+        [
             check_nullable_length("acronym", &self.acronym, 30),
+            check_nullable_url("website", &self.website),
             check_nullable_length("description", &self.description, 5000),
         ]
         .into_iter()
         .flatten()
-        .collect();
-        if let Some(Some(website)) = &self.website
-            && validate_http_url(website).is_err()
-        {
-            errors.push(FieldError::new("website", "invalid_url", "must be an absolute http(s) URL"));
-        }
-        errors
+        .collect()
     }
 }
 
