@@ -1,8 +1,6 @@
 //! Builds the actix `App`: middleware, the documented routes, the OpenAPI document, fallbacks.
 //! `main.rs` and the tests use the same function, so what is tested is what runs.
 
-use std::sync::Arc;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, from_fn};
@@ -12,30 +10,10 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::tokens::JwtKeys;
-use crate::config::Settings;
-use crate::db::DbPool;
 use crate::error::{FieldError, Problem};
-use crate::http::rate_limit::AddressLimiter;
 use crate::http::{fallback, request_id};
-use crate::{auth, editions, events, geo, health, labs, organizers};
-
-/// What every handler may need, shared by all workers.
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Arc<Settings>,
-    pub keys: Arc<JwtKeys>,
-    /// Per-address limit on login and register (per instance, see `http::rate_limit`).
-    pub auth_limiter: Arc<AddressLimiter>,
-}
-
-impl AppState {
-    pub fn new(pool: DbPool, settings: Settings) -> Self {
-        let keys = JwtKeys::new(settings.jwt_secret.as_deref().unwrap_or_default());
-        let auth_limiter = AddressLimiter::new(settings.auth_rate_per_minute, settings.trust_forwarded);
-        AppState { pool, settings: Arc::new(settings), keys: Arc::new(keys), auth_limiter: Arc::new(auth_limiter) }
-    }
-}
+use crate::state::AppState;
+use crate::{accounts, auth, editions, events, geo, health, labs, organizers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -74,6 +52,7 @@ impl Modify for BearerAuth {
 /// The routes under `/api/v1`, each registered once: this is also what the spec is made of.
 fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(auth::configure)
+        .configure(accounts::configure)
         .configure(organizers::configure)
         .configure(events::configure)
         .configure(editions::configure)

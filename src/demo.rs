@@ -1,6 +1,7 @@
 //! The demo data set (`demo/seed.json`, embedded in the binary), loaded by `mip serve --demo`
 //! into an empty database through the same repo functions the API uses.
 
+use crate::geo::repo::Geography;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -83,12 +84,13 @@ pub fn load(conn: &mut PgConnection) -> Result<bool, String> {
         return Ok(false);
     }
     let seed = seed()?;
-    conn.transaction::<_, ApiError, _>(|conn| load_seed(conn, &seed))
+    let geo = Geography::load(conn).map_err(|e| e.to_string())?;
+    conn.transaction::<_, ApiError, _>(|conn| load_seed(conn, &geo, &seed))
         .map_err(|e| format!("loading the demo data failed: {e}: {:?}", e.to_problem().errors))?;
     Ok(true)
 }
 
-fn load_seed(conn: &mut PgConnection, seed: &Seed) -> Result<(), ApiError> {
+fn load_seed(conn: &mut PgConnection, geo: &Geography, seed: &Seed) -> Result<(), ApiError> {
     for edition in &seed.editions {
         crate::editions::repo::create(
             conn,
@@ -136,6 +138,7 @@ fn load_seed(conn: &mut PgConnection, seed: &Seed) -> Result<(), ApiError> {
             organizers::table.filter(organizers::slug.eq(&lab.slug)).select(organizers::id).first(conn).optional()?;
         crate::labs::repo::create(
             conn,
+            geo,
             &LabForm {
                 slug: Some(lab.slug.clone()),
                 name: lab.name.clone(),
@@ -153,19 +156,25 @@ fn load_seed(conn: &mut PgConnection, seed: &Seed) -> Result<(), ApiError> {
     let admin = crate::auth::repo::create(conn, DEMO_ADMIN_EMAIL, &password_hash, Role::Admin, None)?;
     let ti_lab: Uuid = organizers::table.filter(organizers::slug.eq("ti-lab")).select(organizers::id).first(conn)?;
     crate::auth::repo::create(conn, DEMO_ORGANIZER_EMAIL, &password_hash, Role::Organizer, Some(ti_lab))?;
-    let admin = Actor { account_id: admin.id, role: Role::Admin, organizer_id: None };
+    let admin = Actor { account_id: admin.id, role: Role::Admin, organizer_id: None, via_api_token: false };
     for form in &seed.events {
-        publish_demo_event(conn, &admin, form)?;
+        publish_demo_event(conn, geo, &admin, form)?;
     }
     Ok(())
 }
 
 /// Past events go through the real steps: created, submitted (an admin overriding the closed
 /// referencing window, as the history records) and published.
-fn publish_demo_event(conn: &mut PgConnection, admin: &Actor, form: &EventForm) -> Result<(), ApiError> {
-    let event = crate::events::repo::create(conn, admin, form)?;
+fn publish_demo_event(
+    conn: &mut PgConnection,
+    geo: &Geography,
+    admin: &Actor,
+    form: &EventForm,
+) -> Result<(), ApiError> {
+    let event = crate::events::repo::create(conn, geo, admin, form)?;
+    let now = chrono::Utc::now();
     let submit = Transition::Submit { override_referencing_window: true };
-    workflow::apply(conn, admin, event.id, None, submit)?;
-    workflow::apply(conn, admin, event.id, None, Transition::Publish)?;
+    workflow::apply(conn, geo, admin, event.id, None, submit, now)?;
+    workflow::apply(conn, geo, admin, event.id, None, Transition::Publish, now)?;
     Ok(())
 }

@@ -1,12 +1,15 @@
 //! The one API error type. Every 4xx/5xx the service sends is RFC 9457 problem+json built here.
 
+use std::borrow::Cow;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
+use validator::{ValidationErrors, ValidationErrorsKind};
 
-use crate::http::request_id;
+use crate::telemetry;
 
 /// One field-level problem inside a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -142,7 +145,7 @@ impl ApiError {
     /// The problem document, with the current request's path and id when there is one.
     pub fn to_problem(&self) -> Problem {
         let (slug, title) = self.kind();
-        let context = request_id::current();
+        let context = telemetry::current();
         let errors = match self {
             ApiError::BadRequest { errors, .. } | ApiError::Conflict { errors, .. } => errors.clone(),
             ApiError::Validation(errors) => errors.clone(),
@@ -259,8 +262,57 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 impl From<validator::ValidationErrors> for ApiError {
     fn from(errors: validator::ValidationErrors) -> Self {
-        ApiError::Validation(crate::http::json::field_errors(&errors))
+        ApiError::Validation(field_errors(&errors))
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Flattens validator's nested errors into `a.b[2].c` paths.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    let message = error.message.clone().unwrap_or_else(|| Cow::Owned(default_message(error)));
+                    out.push(FieldError::new(&path, error.code.to_string(), message.to_string()));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+}
+
+fn default_message(error: &validator::ValidationError) -> String {
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max} characters long"),
+            (None, Some(max)) => format!("must be at most {max} characters long"),
+            (Some(min), None) => format!("must be at least {min} characters long"),
+            _ => "has a wrong length".into(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            _ => "is out of range".into(),
+        },
+        "email" => "must be an email address".into(),
+        "url" => "must be an http(s) URL".into(),
+        other => format!("is invalid ({other})"),
+    }
+}

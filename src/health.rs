@@ -5,8 +5,8 @@ use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -1,5 +1,7 @@
+pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -12,4 +14,6 @@ pub mod http;
 pub mod labs;
 pub mod organizers;
 pub mod schema;
+pub mod state;
+pub mod telemetry;
 pub mod text_enum;

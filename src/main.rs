@@ -7,9 +7,10 @@ use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 use diesel::Connection;
 use diesel::pg::PgConnection;
-use mip::app::{AppState, build_app, openapi};
+use mip::app::{build_app, openapi};
 use mip::auth::{Role, password};
 use mip::config::Settings;
+use mip::state::AppState;
 use mip::{db, demo};
 
 #[derive(Parser)]
@@ -115,7 +116,7 @@ fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String
     }
     drop(conn);
     let pool = db::pool(&settings.database_url, settings.db_pool_size)?;
-    let state = web::Data::new(AppState::new(pool.clone(), settings));
+    let state = web::Data::new(AppState::new(pool.clone(), settings)?);
     tracing::info!(%bind, "listening");
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(prune_auth_attempts(pool, state.settings.login_window_secs));

@@ -10,8 +10,8 @@ use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use super::model::{Role, Scope};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// An authenticated account.
 #[derive(Debug, Clone)]

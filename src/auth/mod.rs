@@ -1,4 +1,5 @@
-//! Accounts, passwords, JWTs, sessions, API tokens and the `Caller` extractor every handler uses.
+//! Identity: passwords, JWTs, login sessions, API tokens and the `Caller` extractor every
+//! handler uses. Opening accounts is `accounts`' (above organizers).
 
 pub mod api_tokens;
 pub mod caller;
@@ -14,12 +15,9 @@ pub use caller::{Admin, Authenticated, Caller, Principal, Then};
 pub use model::{Role, Scope};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(routes::register)
-        .service(routes::login)
+    cfg.service(routes::login)
         .service(routes::refresh)
         .service(routes::logout)
-        .service(routes::accept_invitation)
-        .service(routes::me)
         .service(routes::list_tokens)
         .service(routes::create_token)
         .service(routes::revoke_token);

@@ -16,7 +16,7 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 
 /// Hashes on the blocking pool: argon2 takes tens of milliseconds, too long for the executor.
 pub async fn hash_off_executor(password: String) -> Result<String, ApiError> {
-    actix_web::web::block(move || hash(&password)).await?
+    actix_web::web::block(crate::telemetry::carry(move || hash(&password))).await?
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {

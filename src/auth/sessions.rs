@@ -10,9 +10,9 @@ use uuid::Uuid;
 use super::model::{Account, LoginForm, Role, TokenResponse};
 use super::throttle::{self, Action};
 use super::{password, repo, tokens};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::refresh_tokens;
+use crate::state::AppState;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]

@@ -2,7 +2,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use super::model::{EditionForm, EditionOut, EditionPatch, TrackForm, TrackOut, TrackPatch};
 use super::repo;
-use crate::app::AppState;
 use crate::auth::{Admin, Then};
 use crate::db;
 use crate::error::{ApiResult, Problem};
@@ -10,6 +9,7 @@ use crate::http::conditional::{Conditional, expected_version, version_etag};
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
+use crate::state::AppState;
 
 /// The representation also depends on the clock: `phase`, and `referencing_open`, which can
 /// change while the edition runs.

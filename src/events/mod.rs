@@ -1,7 +1,14 @@
 //! Events: referencing, moderation, the day's status, and history.
+//!
+//! `filter` is the one event filter every list and module uses; `search` runs lists (pages,
+//! totals, facets); `present` shapes rows for the API; `form` normalizes what organizers write;
+//! `repo` writes; `workflow` moves events between publication states; `rules` checks a form.
 
+pub mod filter;
+pub mod form;
 pub mod history;
 pub mod model;
+pub mod present;
 pub mod repo;
 pub mod routes;
 pub mod rules;

@@ -1,16 +1,15 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
+use utoipa::ToSchema;
 
+use super::filter::{EventQuery, Viewer, Within};
 use super::history::{self, Actor};
-use super::model::{EventForm, EventOut, EventRow, HistoryOut, Publication, TransitionForm};
-use super::repo::{self, EventScope};
-use super::search::{self, EventPage, EventSearchParams, SearchRequest, Viewer};
+use super::model::{EventForm, EventOut, EventRow, HistoryOut, TransitionForm};
+use super::present::present_one;
+use super::repo;
+use super::search::{self, EventPage};
 use super::workflow::{self, Transition};
-use crate::app::AppState;
 use crate::auth::{Authenticated, Caller, Scope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -18,6 +17,7 @@ use crate::http::conditional::{Conditional, expected_version};
 use crate::http::json::{OptionalJson, ValidJson};
 use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
+use crate::state::AppState;
 
 /// Any part of an event form, as a JSON merge patch (RFC 7396).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,10 +30,9 @@ impl validator::Validate for EventPatch {
     }
 }
 
-/// Who may see an event: published ones are public; the others exist only for the
-/// organizer's members and admins (anyone else gets a 404, not a 403).
-pub fn visible(caller: &Caller, event: &EventRow) -> bool {
-    event.publication() == Publication::Published || caller.principal().is_some_and(|p| p.acts_for(event.organizer_id))
+/// Who may see an event: the one rule of `filter::Viewer`.
+fn visible(caller: &Caller, event: &EventRow) -> bool {
+    Viewer::of(caller).sees(event.publication(), event.organizer_id)
 }
 
 /// The writer of an event: authenticated, with `events:write` when it uses an API token.
@@ -83,9 +82,10 @@ pub async fn create_event(
 ) -> ApiResult<HttpResponse> {
     let caller = caller.caller();
     let actor = writer(&caller)?;
+    let geo = state.geo.clone();
     let event = db::run(&state.pool, move |conn| {
-        let row = repo::create(conn, &actor, &form.0)?;
-        repo::present_one(conn, row)
+        let row = repo::create(conn, &geo, &actor, &form.0)?;
+        present_one(conn, &geo, row)
     })
     .await?;
     let location = format!("/api/v1/events/{}", event.id);
@@ -112,13 +112,14 @@ pub async fn get_event(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let key = id.into_inner();
+    let geo = state.geo.clone();
     // One trip to the pool: the row, who may see it, and what it refers to.
     let event = db::run(&state.pool, move |conn| {
         let row = repo::find_row(conn, &key)?;
         if !visible(&caller, &row) {
             return Err(ApiError::NotFound(format!("event `{key}`")));
         }
-        repo::present_one(conn, row)
+        present_one(conn, &geo, row)
     })
     .await?;
     event_response(&request, event, Conditional::ok())
@@ -161,9 +162,10 @@ pub async fn update_event(
         return Err(ApiError::Forbidden("only the organizer's members and admins change its events".into()));
     }
     let expected = expected_version(&request)?;
+    let geo = state.geo.clone();
     let event = db::run(&state.pool, move |conn| {
-        let updated = repo::update(conn, &actor, row.id, expected, &patch.0.0)?;
-        repo::present_one(conn, updated)
+        let updated = repo::update(conn, &geo, &actor, row.id, expected, &patch.0.0)?;
+        present_one(conn, &geo, updated)
     })
     .await?;
     event_response(&request, event, Conditional::ok())
@@ -210,9 +212,10 @@ async fn transition(
     let actor = writer(caller)?;
     let row = load_visible(state, caller, key).await?;
     let expected = expected_version(request)?;
+    let (geo, now) = (state.geo.clone(), state.clock.now());
     let event = db::run(&state.pool, move |conn| {
-        let updated = workflow::apply(conn, &actor, row.id, expected, transition)?;
-        repo::present_one(conn, updated)
+        let updated = workflow::apply(conn, &geo, &actor, row.id, expected, transition, now)?;
+        present_one(conn, &geo, updated)
     })
     .await?;
     event_response(request, event, Conditional::ok())
@@ -388,87 +391,21 @@ pub async fn event_history(
     Ok(HttpResponse::Ok().insert_header(("cache-control", "private, no-cache")).json(body))
 }
 
-/// `limit` and `cursor` of the event lists of an organizer or a lab.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct OwnEventsParams {
-    /// Page size, 1 to 100 (default 20).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Lists events of a scope by start date, with the one pagination helper.
-async fn list_scope(
+/// Runs an event list under the caller's view: the page, its total and facets.
+async fn list(
     state: &AppState,
     request: &HttpRequest,
-    params: &OwnEventsParams,
-    scope: EventScope,
+    caller: &Caller,
+    query: EventQuery,
+    within: Option<Within>,
 ) -> ApiResult<HttpResponse> {
-    let page_params = PageParams { limit: params.limit, cursor: params.cursor.clone() };
-    let limit = page_params.limit()?;
-    let after = page_params.cursor::<(DateTime<Utc>, Uuid)>("events-by-start")?;
-    let (events, total) = db::run(&state.pool, move |conn| {
-        let (rows, total) = repo::list(conn, &scope, after, limit)?;
-        Ok((repo::present(conn, rows)?, total))
-    })
-    .await?;
-    let last_modified = events.iter().map(|e| e.updated_at).max();
-    let body = page(events, limit, total, "events-by-start", |e| (e.starts_at.with_timezone(&Utc), e.id));
-    Ok(Conditional::ok().last_modified(last_modified).json(request, &body))
-}
-
-/// An organizer's events by start date: published ones for everyone; its members (and admins)
-/// also see its drafts and events in moderation.
-#[utoipa::path(
-    tag = "events",
-    params(("id" = String, Path, description = "The organizer's id or slug"), OwnEventsParams),
-    responses(
-        (status = 200, description = "A page of events", body = Page<EventOut>),
-        (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such organizer", body = Problem, content_type = PROBLEM),
-    )
-)]
-#[get("/organizers/{id}/events")]
-pub async fn organizer_events(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    caller: Caller,
-    id: web::Path<String>,
-    params: Query<OwnEventsParams>,
-) -> ApiResult<HttpResponse> {
-    let key = id.into_inner();
-    let organizer = db::run(&state.pool, move |conn| crate::organizers::repo::find_row(conn, &key)).await?;
-    let member = caller.principal().is_some_and(|p| p.acts_for(organizer.id));
-    if !organizer.verified && !member {
-        return Err(ApiError::NotFound(format!("organizer `{}`", organizer.slug)));
-    }
-    let scope = EventScope { organizer: Some(organizer.id), lab: None, unpublished_of: member.then_some(organizer.id) };
-    list_scope(&state, &request, &params, scope).await
-}
-
-/// The published events a lab runs, by start date.
-#[utoipa::path(
-    tag = "labs",
-    params(("slug" = String, Path, description = "The lab's slug"), OwnEventsParams),
-    responses(
-        (status = 200, description = "A page of events", body = Page<EventOut>),
-        (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such lab", body = Problem, content_type = PROBLEM),
-    )
-)]
-#[get("/labs/{slug}/events")]
-pub async fn lab_events(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    slug: web::Path<String>,
-    params: Query<OwnEventsParams>,
-) -> ApiResult<HttpResponse> {
-    let slug = slug.into_inner();
-    let lab = db::run(&state.pool, move |conn| crate::labs::repo::find_id(conn, &slug)).await?;
-    let scope = EventScope { organizer: None, lab: Some(lab), unpublished_of: None };
-    list_scope(&state, &request, &params, scope).await
+    let geo = state.geo.clone();
+    let mut list = query.into_request(&geo)?;
+    list.filter.within = within;
+    let viewer = Viewer::of(caller);
+    let page = db::run(&state.pool, move |conn| search::list(conn, &list, viewer, &geo)).await?;
+    let last_modified = page.data.iter().map(|event| event.updated_at).max();
+    Ok(Conditional::ok().last_modified(last_modified).json(request, &page))
 }
 
 /// The programme: events matching every filter given (several values of one filter mean OR),
@@ -479,22 +416,75 @@ pub async fn lab_events(
 /// others are added or changed; `total` counts every page. A bad parameter is a 400 naming it.
 #[utoipa::path(
     tag = "events",
-    params(EventSearchParams),
+    params(EventQuery),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "A bearer token that is not valid", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/events")]
-pub async fn list_events(state: web::Data<AppState>, request: HttpRequest, caller: Caller) -> ApiResult<HttpResponse> {
-    let query = request.query_string().to_string();
-    let viewer = Viewer { organizer: caller.principal().and_then(|p| p.organizer_id), admin: caller.is_admin() };
-    let page = db::run(&state.pool, move |conn| {
-        let geo = crate::geo::repo::geography(conn)?;
-        let search = SearchRequest::parse(&query, geo)?;
-        search::search(conn, &search, viewer, geo)
-    })
-    .await?;
-    Ok(Conditional::ok().json(&request, &page))
+pub async fn list_events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    query: Query<EventQuery>,
+) -> ApiResult<HttpResponse> {
+    list(&state, &request, &caller, query.0, None).await
+}
+
+/// An organizer's events, with every filter of `GET /events`: published ones for everyone;
+/// its members (and admins) also see its drafts and events in moderation.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "The organizer's id or slug"), EventQuery),
+    responses(
+        (status = 200, description = "A page of events", body = EventPage),
+        (status = 304, description = "Not modified since the given ETag"),
+        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "A bearer token that is not valid", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such organizer", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/organizers/{id}/events")]
+pub async fn organizer_events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    query: Query<EventQuery>,
+) -> ApiResult<HttpResponse> {
+    let key = id.into_inner();
+    let organizer = db::run(&state.pool, move |conn| crate::organizers::repo::find_row(conn, &key)).await?;
+    let member = caller.principal().is_some_and(|p| p.acts_for(organizer.id));
+    if !organizer.verified && !member {
+        return Err(ApiError::NotFound(format!("organizer `{}`", organizer.slug)));
+    }
+    list(&state, &request, &caller, query.0, Some(Within::Organizer(organizer.id))).await
+}
+
+/// The events a lab runs, with every filter of `GET /events`.
+#[utoipa::path(
+    tag = "labs",
+    params(("slug" = String, Path, description = "The lab's slug"), EventQuery),
+    responses(
+        (status = 200, description = "A page of events", body = EventPage),
+        (status = 304, description = "Not modified since the given ETag"),
+        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "A bearer token that is not valid", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such lab", body = Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/labs/{slug}/events")]
+pub async fn lab_events(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+    slug: web::Path<String>,
+    query: Query<EventQuery>,
+) -> ApiResult<HttpResponse> {
+    let slug = slug.into_inner();
+    let lab = db::run(&state.pool, move |conn| crate::labs::repo::find_id(conn, &slug)).await?;
+    list(&state, &request, &caller, query.0, Some(Within::Lab(lab))).await
 }

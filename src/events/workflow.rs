@@ -1,16 +1,18 @@
 //! Moderation and the day's status: the explicit transitions of an event, each allowed only
 //! from the right state and to the right role. Anything else is a 409 naming the current state.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::form::{form_of, resolve};
 use super::history::{self, Actor};
 use super::model::{EventRow, EventStatus, HistoryAction, Publication};
-use super::repo::{form_of, lock_row, resolve};
+use super::repo::lock_row;
 use super::rules::Completeness;
 use crate::error::{ApiError, ApiResult};
+use crate::geo::repo::Geography;
 use crate::schema::events;
 
 /// A transition asked for.
@@ -73,15 +75,23 @@ fn wrong_state(transition: &Transition, current: Publication) -> ApiError {
 /// Applies a transition by `actor` to the event `id` (already known to be visible to it).
 pub fn apply(
     conn: &mut PgConnection,
+    geo: &Geography,
     actor: &Actor,
     id: Uuid,
     expected_version: Option<i32>,
     transition: Transition,
+    now: DateTime<Utc>,
 ) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
         let current = lock_row(conn, id, expected_version)?;
         if transition.admins_only() && !actor.is_admin() {
             return Err(ApiError::Forbidden(format!("only admins may {} events", transition.name())));
+        }
+        if transition.admins_only() && !actor.may_moderate() {
+            return Err(ApiError::Forbidden(format!(
+                "API tokens cannot {} events: moderation needs an admin's login session",
+                transition.name()
+            )));
         }
         if !actor.acts_for(current.organizer_id) {
             return Err(ApiError::Forbidden(format!(
@@ -93,14 +103,13 @@ pub fn apply(
         if !transition.allowed_from().contains(&before) {
             return Err(wrong_state(&transition, before));
         }
-        let now = Utc::now();
         let target = events::table.find(id);
         let (action, note, changes) = match &transition {
             Transition::Submit { override_referencing_window } => {
                 let form = form_of(conn, &current)?;
-                let resolved = resolve(conn, &form, Completeness::Complete)?;
+                let resolved = resolve(conn, geo, &form, Completeness::Complete)?;
                 let window_open = resolved.edition.referencing_open_at(now);
-                let overridden = !window_open && actor.is_admin() && *override_referencing_window;
+                let overridden = !window_open && actor.may_moderate() && *override_referencing_window;
                 if !window_open && !overridden {
                     return Err(ApiError::conflict_on(
                         "edition",

@@ -1,13 +1,12 @@
 //! The reference tables are written by a migration and never change while the service runs,
-//! so they are read once per process and shared.
+//! so they are read once at start and shared (`AppState::geo`).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use diesel::prelude::*;
 
 use super::model::{DepartmentOut, Place, RegionOut};
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
 use crate::schema::{departments, regions};
 
 pub struct Geography {
@@ -15,24 +14,20 @@ pub struct Geography {
     departments: BTreeMap<String, (String, String, Vec<String>)>,
 }
 
-static GEOGRAPHY: OnceLock<Geography> = OnceLock::new();
-
-pub fn geography(conn: &mut PgConnection) -> Result<&'static Geography, ApiError> {
-    if let Some(loaded) = GEOGRAPHY.get() {
-        return Ok(loaded);
-    }
-    let regions: Vec<(String, String)> = regions::table.select((regions::code, regions::name)).load(conn)?;
-    let departments: Vec<(String, String, String, Vec<Option<String>>)> = departments::table
-        .select((departments::code, departments::name, departments::region_code, departments::postal_prefixes))
-        .load(conn)?;
-    let departments = departments
-        .into_iter()
-        .map(|(code, name, region, prefixes)| (code, name, region, prefixes.into_iter().flatten().collect()))
-        .collect();
-    Ok(GEOGRAPHY.get_or_init(|| Geography::from_rows(regions, departments)))
-}
-
 impl Geography {
+    /// Reads the reference tables (once, at start: see `AppState::new`).
+    pub fn load(conn: &mut PgConnection) -> QueryResult<Geography> {
+        let regions: Vec<(String, String)> = regions::table.select((regions::code, regions::name)).load(conn)?;
+        let departments: Vec<(String, String, String, Vec<Option<String>>)> = departments::table
+            .select((departments::code, departments::name, departments::region_code, departments::postal_prefixes))
+            .load(conn)?;
+        let departments = departments
+            .into_iter()
+            .map(|(code, name, region, prefixes)| (code, name, region, prefixes.into_iter().flatten().collect()))
+            .collect();
+        Ok(Geography::from_rows(regions, departments))
+    }
+
     /// Regions as (code, name); departments as (code, name, region code, postal prefixes).
     pub fn from_rows(regions: Vec<(String, String)>, departments: Vec<(String, String, String, Vec<String>)>) -> Self {
         Geography {

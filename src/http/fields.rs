@@ -3,6 +3,11 @@
 use serde::{Deserialize, Deserializer};
 use validator::ValidationError;
 
+/// The years a date may name, anywhere one is read: far enough for any real event, and far
+/// from the limits where chrono's and PostgreSQL's date arithmetic overflows.
+pub const MIN_YEAR: i32 = 1900;
+pub const MAX_YEAR: i32 = 2200;
+
 /// Lowercase words joined by hyphens: `innovation-ouverte`.
 pub fn validate_slug(slug: &str) -> Result<(), ValidationError> {
     let well_formed = !slug.is_empty()

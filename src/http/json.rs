@@ -1,12 +1,10 @@
 //! `ValidJson<T>`: a JSON body that was parsed (with the failing field named) and validated.
 
-use std::borrow::Cow;
-
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
-use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+use validator::Validate;
 
 use crate::error::{ApiError, FieldError};
 
@@ -127,53 +125,4 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             errors: vec![FieldError::new(field, code, message)],
         }
     })
-}
-
-/// Flattens validator's nested errors into `a.b[2].c` paths.
-pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    collect(errors, "", &mut out);
-    out
-}
-
-fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
-    for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
-        match kind {
-            ValidationErrorsKind::Field(list) => {
-                for error in list {
-                    let message = error.message.clone().unwrap_or_else(|| Cow::Owned(default_message(error)));
-                    out.push(FieldError::new(&path, error.code.to_string(), message.to_string()));
-                }
-            }
-            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
-            ValidationErrorsKind::List(items) => {
-                for (index, inner) in items {
-                    collect(inner, &format!("{path}[{index}]"), out);
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| a.field.cmp(&b.field));
-}
-
-fn default_message(error: &validator::ValidationError) -> String {
-    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
-    match error.code.as_ref() {
-        "length" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max} characters long"),
-            (None, Some(max)) => format!("must be at most {max} characters long"),
-            (Some(min), None) => format!("must be at least {min} characters long"),
-            _ => "has a wrong length".into(),
-        },
-        "range" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
-            (None, Some(max)) => format!("must be at most {max}"),
-            (Some(min), None) => format!("must be at least {min}"),
-            _ => "is out of range".into(),
-        },
-        "email" => "must be an email address".into(),
-        "url" => "must be an http(s) URL".into(),
-        other => format!("is invalid ({other})"),
-    }
 }

@@ -1,10 +1,17 @@
 //! `Query<T>`: query parameters parsed with the failing parameter named in the 400.
+//!
+//! Every list uses it, so every list answers alike: an unknown parameter is a 400 naming it,
+//! `_` (a cache-buster clients add) is accepted everywhere, a repeated parameter fills a `Vec`
+//! field (and is a 400 on a single-valued one), and a NUL character is refused.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+
+/// The parameter every list accepts and ignores.
+pub const CACHE_BUSTER: &str = "_";
 
 pub struct Query<T>(pub T);
 
@@ -24,13 +31,26 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// Parses a query string into `T` (whose serde attributes should deny unknown fields).
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let mut kept = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name.contains('\0') || value.contains('\0') {
+            let field = name.replace('\0', "");
+            return Err(ApiError::bad_param(&field, "contains a NUL character"));
+        }
+        if name != CACHE_BUSTER {
+            kept.append_pair(&name, &value);
+        }
+    }
+    let kept = kept.finish();
+    let deserializer = serde_html_form::Deserializer::from_bytes(kept.as_bytes());
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
         // serde names an unknown or missing field in its message, not in the path.
         let field = if path == "." { field_in_message(&message).unwrap_or("query".into()) } else { path };
+        let message = if message == "unsupported value" { "is given more than once".to_string() } else { message };
         ApiError::BadRequest {
             detail: format!("invalid query parameter `{field}`: {message}"),
             errors: vec![FieldError::new(field, "invalid", message)],
@@ -42,4 +62,54 @@ fn field_in_message(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let end = start + message[start..].find('`')?;
     Some(message[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        q: Option<String>,
+        #[serde(default)]
+        region: Vec<String>,
+        limit: Option<i64>,
+    }
+
+    fn field(error: ApiError) -> String {
+        match error {
+            ApiError::BadRequest { errors, .. } => errors[0].field.clone(),
+            other => panic!("not a 400: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn repeated_parameters_fill_a_list_and_the_cache_buster_is_ignored() {
+        let params: Params = parse_query("region=53&region=52&q=atelier&_=1712").unwrap();
+        assert_eq!(params, Params { q: Some("atelier".into()), region: vec!["53".into(), "52".into()], limit: None });
+    }
+
+    #[test]
+    fn an_unknown_parameter_is_named() {
+        assert_eq!(field(parse_query::<Params>("regoin=53").unwrap_err()), "regoin");
+    }
+
+    #[test]
+    fn a_single_valued_parameter_given_twice_is_named() {
+        assert_eq!(field(parse_query::<Params>("q=a&q=b").unwrap_err()), "q");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named() {
+        assert_eq!(field(parse_query::<Params>("limit=ten").unwrap_err()), "limit");
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_and_named() {
+        assert_eq!(field(parse_query::<Params>("q=a%00b").unwrap_err()), "q");
+        assert_eq!(field(parse_query::<Params>("q%00=a").unwrap_err()), "q");
+    }
 }

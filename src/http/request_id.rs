@@ -8,23 +8,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
 
+use crate::telemetry::{self, RequestContext};
+
 pub const HEADER: &str = "x-request-id";
-
-/// What error rendering needs to know about the request being served.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub request_id: String,
-    pub path: String,
-}
-
-tokio::task_local! {
-    static CONTEXT: RequestContext;
-}
-
-/// The context of the request this task is serving, if any.
-pub fn current() -> Option<RequestContext> {
-    CONTEXT.try_with(Clone::clone).ok()
-}
 
 /// A client-sent id is echoed when it is short and printable; otherwise a fresh UUID is used,
 /// so a hostile header cannot forge log lines.
@@ -48,7 +34,7 @@ pub async fn middleware(
     let context = RequestContext { request_id: request_id.clone(), path: path.clone() };
     let started = Instant::now();
 
-    let result = CONTEXT.scope(context, next.call(request)).instrument(span.clone()).await;
+    let result = telemetry::scope(context, next.call(request)).instrument(span.clone()).await;
     let _entered = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {

@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use super::model::{FigureForm, FigureRow, LabChanges, LabForm, LabOut, LabPatch, LabRow, check_founded_year};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::geo::repo::geography;
+use crate::geo::repo::Geography;
 use crate::http::fields::slugify;
 use crate::schema::{lab_figures, labs, organizers};
 
@@ -37,14 +37,13 @@ fn lock_current(conn: &mut PgConnection, slug: &str, expected_version: Option<i3
     Ok(current)
 }
 
-fn present(conn: &mut PgConnection, rows: Vec<LabRow>) -> ApiResult<Vec<LabOut>> {
+fn present(conn: &mut PgConnection, geo: &Geography, rows: Vec<LabRow>) -> ApiResult<Vec<LabOut>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let figures: Vec<FigureRow> = lab_figures::table
         .filter(lab_figures::lab_id.eq_any(&ids))
         .order(lab_figures::year)
         .select(FigureRow::as_select())
         .load(conn)?;
-    let geo = geography(conn)?;
     rows.into_iter()
         .map(|row| {
             let region = geo.region(&row.region_code).ok_or_else(|| ApiError::internal("lab in an unknown region"))?;
@@ -59,14 +58,15 @@ pub fn find_id(conn: &mut PgConnection, slug: &str) -> ApiResult<Uuid> {
     Ok(find_row(conn, slug)?.id)
 }
 
-pub fn find(conn: &mut PgConnection, slug: &str) -> ApiResult<LabOut> {
+pub fn find(conn: &mut PgConnection, geo: &Geography, slug: &str) -> ApiResult<LabOut> {
     let row = find_row(conn, slug)?;
-    Ok(present(conn, vec![row])?.remove(0))
+    present(conn, geo, vec![row])?.pop().ok_or_else(|| not_found(slug))
 }
 
 /// Labs by slug. `after_slug` is the cursor.
 pub fn list(
     conn: &mut PgConnection,
+    geo: &Geography,
     regions: &[String],
     active: Option<bool>,
     after_slug: Option<String>,
@@ -88,16 +88,17 @@ pub fn list(
         query = query.filter(labs::slug.gt(after));
     }
     let rows = query.load(conn)?;
-    Ok((present(conn, rows)?, total))
+    Ok((present(conn, geo, rows)?, total))
 }
 
 /// Region known, organizer known: the references a lab makes.
 fn check_references(
     conn: &mut PgConnection,
+    geo: &Geography,
     region: Option<&str>,
     organizer: Option<Uuid>,
 ) -> ApiResult<Vec<FieldError>> {
-    let mut errors = geography(conn)?.check("", region, None, None);
+    let mut errors = geo.check("", region, None, None);
     if let Some(organizer) = organizer {
         let exists: bool = diesel::select(diesel::dsl::exists(organizers::table.find(organizer))).get_result(conn)?;
         if !exists {
@@ -107,8 +108,8 @@ fn check_references(
     Ok(errors)
 }
 
-pub fn create(conn: &mut PgConnection, form: &LabForm) -> ApiResult<LabOut> {
-    let mut errors = check_references(conn, Some(&form.region), form.organizer_id)?;
+pub fn create(conn: &mut PgConnection, geo: &Geography, form: &LabForm) -> ApiResult<LabOut> {
+    let mut errors = check_references(conn, geo, Some(&form.region), form.organizer_id)?;
     errors.extend(form.founded_year.map(check_founded_year).unwrap_or_default());
     let slug = form.slug.clone().unwrap_or_else(|| slugify(&form.name));
     if slug.is_empty() {
@@ -131,11 +132,12 @@ pub fn create(conn: &mut PgConnection, form: &LabForm) -> ApiResult<LabOut> {
             labs::organizer_id.eq(form.organizer_id),
         ))
         .execute(conn)?;
-    find(conn, &slug)
+    find(conn, geo, &slug)
 }
 
 pub fn update(
     conn: &mut PgConnection,
+    geo: &Geography,
     slug: &str,
     expected_version: Option<i32>,
     patch: LabPatch,
@@ -143,7 +145,7 @@ pub fn update(
     conn.transaction(|conn| {
         let current = lock_current(conn, slug, expected_version)?;
         let mut errors = patch.check();
-        errors.extend(check_references(conn, patch.region.as_deref(), patch.organizer_id.flatten())?);
+        errors.extend(check_references(conn, geo, patch.region.as_deref(), patch.organizer_id.flatten())?);
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
@@ -153,7 +155,7 @@ pub fn update(
             Ok(_) | Err(diesel::result::Error::QueryBuilderError(_)) => {}
             Err(error) => return Err(error.into()),
         }
-        find(conn, &new_slug)
+        find(conn, geo, &new_slug)
     })
 }
 
@@ -168,6 +170,7 @@ pub fn delete(conn: &mut PgConnection, slug: &str) -> ApiResult<()> {
 /// is the lab's current one: the figures are part of the lab.
 pub fn put_figures(
     conn: &mut PgConnection,
+    geo: &Geography,
     slug: &str,
     year: i32,
     expected_version: Option<i32>,
@@ -179,7 +182,7 @@ pub fn put_figures(
     conn.transaction(|conn| {
         let lab = lock_current(conn, slug, expected_version)?;
         upsert_figures(conn, &lab, year, form)?;
-        find(conn, slug)
+        find(conn, geo, slug)
     })
 }
 

@@ -2,7 +2,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
 use super::model::{FigureForm, LabFilter, LabForm, LabOut, LabPatch};
 use super::repo;
-use crate::app::AppState;
 use crate::auth::{Admin, Then};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -10,6 +9,7 @@ use crate::http::conditional::{Conditional, expected_version, version_etag};
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, page};
 use crate::http::query::Query;
+use crate::state::AppState;
 
 fn lab_response(request: &HttpRequest, lab: &LabOut, created: bool) -> HttpResponse {
     let answer = if created { Conditional::created() } else { Conditional::ok() };
@@ -36,14 +36,12 @@ pub async fn list_labs(
     let after = page_params.cursor::<String>("labs")?;
     let regions = filter.regions();
     let active = filter.active;
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        let unknown = crate::geo::repo::geography(conn)?;
-        if let Some(bad) = regions.iter().find(|code| unknown.region(code).is_none()) {
-            return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));
-        }
-        repo::list(conn, &regions, active, after, limit)
-    })
-    .await?;
+    if let Some(bad) = regions.iter().find(|code| state.geo.region(code).is_none()) {
+        return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));
+    }
+    let geo = state.geo.clone();
+    let (rows, total) =
+        db::run(&state.pool, move |conn| repo::list(conn, &geo, &regions, active, after, limit)).await?;
     let last_modified = rows.iter().map(|lab| lab.updated_at).max();
     let body = page(rows, limit, total, "labs", |lab| lab.slug.clone());
     Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
@@ -65,7 +63,8 @@ pub async fn get_lab(
     request: HttpRequest,
     slug: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let lab = db::run(&state.pool, move |conn| repo::find(conn, &slug)).await?;
+    let geo = state.geo.clone();
+    let lab = db::run(&state.pool, move |conn| repo::find(conn, &geo, &slug)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 
@@ -90,7 +89,8 @@ pub async fn create_lab(
     admin_then_body: Then<Admin, ValidJson<LabForm>>,
 ) -> ApiResult<HttpResponse> {
     let Then(_, form) = admin_then_body;
-    let lab = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
+    let geo = state.geo.clone();
+    let lab = db::run(&state.pool, move |conn| repo::create(conn, &geo, &form.0)).await?;
     let mut response = lab_response(&request, &lab, true);
     let location = format!("/api/v1/labs/{}", lab.slug);
     response.headers_mut().insert(actix_web::http::header::LOCATION, location.parse().map_err(ApiError::internal)?);
@@ -123,7 +123,8 @@ pub async fn update_lab(
 ) -> ApiResult<HttpResponse> {
     let Then(_, patch) = admin_then_body;
     let expected = expected_version(&request)?;
-    let lab = db::run(&state.pool, move |conn| repo::update(conn, &slug, expected, patch.0)).await?;
+    let geo = state.geo.clone();
+    let lab = db::run(&state.pool, move |conn| repo::update(conn, &geo, &slug, expected, patch.0)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 
@@ -173,7 +174,8 @@ pub async fn put_figures(
     let Then(_, form) = admin_then_body;
     let expected = expected_version(&request)?;
     let (slug, year) = path.into_inner();
-    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &slug, year, expected, &form.0)).await?;
+    let geo = state.geo.clone();
+    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &geo, &slug, year, expected, &form.0)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::model::{OrganizerForm, OrganizerKind, OrganizerPatch, OrganizerRow, resolve_place};
 use crate::error::{ApiError, ApiResult};
-use crate::geo::repo::geography;
+use crate::geo::repo::Geography;
 use crate::http::fields::slugify;
 use crate::schema::organizers;
 
@@ -47,8 +47,12 @@ fn free_slug(conn: &mut PgConnection, name: &str) -> ApiResult<String> {
 }
 
 /// Creates an organizer, unverified. `default_contact` is used when the form has no contact.
-pub fn create(conn: &mut PgConnection, form: &OrganizerForm, default_contact: &str) -> ApiResult<OrganizerRow> {
-    let geo = geography(conn)?;
+pub fn create(
+    conn: &mut PgConnection,
+    geo: &Geography,
+    form: &OrganizerForm,
+    default_contact: &str,
+) -> ApiResult<OrganizerRow> {
     let (region, department) = resolve_place(geo, form.region.as_deref(), form.department.as_deref())
         .map_err(|errors| ApiError::Validation(prefixed("organizer.", errors)))?;
     crate::db::insert_with_free_slug(
@@ -148,6 +152,7 @@ struct OrganizerChanges {
 /// Applies a patch when `expected_version` (from If-Match) is current.
 pub fn update(
     conn: &mut PgConnection,
+    geo: &Geography,
     id: Uuid,
     expected_version: Option<i32>,
     patch: OrganizerPatch,
@@ -173,7 +178,7 @@ pub fn update(
             (None, _) => current.region_code.clone(),
         };
         let department = patch.department.clone().unwrap_or(current.department_code.clone());
-        let place = resolve_place(geography(conn)?, region.as_deref(), department.as_deref());
+        let place = resolve_place(geo, region.as_deref(), department.as_deref());
         let (region, department) = match place {
             Ok(place) => place,
             Err(place_errors) => {

@@ -7,16 +7,15 @@ use super::model::{
     OrganizerRow,
 };
 use super::repo::{self, OrganizerQuery};
-use crate::app::AppState;
 use crate::auth::{Admin, Authenticated, Caller, Principal};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::geo::repo::geography;
 use crate::http::conditional::{Conditional, expected_version, version_etag};
 use crate::http::fields::split_list;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, page};
 use crate::http::query::Query;
+use crate::state::AppState;
 
 /// Whether the caller may see this organizer at all: verified ones are public; an unverified
 /// one is known only to its members and admins (others get a 404, not a 403).
@@ -45,10 +44,9 @@ async fn load_visible(state: &AppState, caller: &Caller, key: String) -> ApiResu
     if visible(caller, &row) { Ok(row) } else { Err(ApiError::NotFound(format!("organizer `{shown_key}`"))) }
 }
 
-async fn present(state: &AppState, caller: &Caller, row: OrganizerRow) -> ApiResult<OrganizerOut> {
+fn present(state: &AppState, caller: &Caller, row: OrganizerRow) -> OrganizerOut {
     let private = acts_for(caller, row.id);
-    let geo = db::run(&state.pool, geography).await?;
-    Ok(OrganizerOut::new(row, geo, private))
+    OrganizerOut::new(row, &state.geo, private)
 }
 
 fn organizer_response(request: &HttpRequest, organizer: &OrganizerOut) -> HttpResponse {
@@ -94,19 +92,14 @@ pub async fn list_organizers(
         (false, Some(false)) => return Err(ApiError::Forbidden("only admins may list unverified organizers".into())),
     };
     let is_admin = caller.is_admin();
-    let (rows, total, geo) = db::run(&state.pool, move |conn| {
-        let geo = geography(conn)?;
-        if let Some(bad) = regions.iter().find(|code| geo.region(code).is_none()) {
-            return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));
-        }
-        let query = OrganizerQuery { kinds, regions, words, verified };
-        let (rows, total) = repo::list(conn, &query, after, limit)?;
-        Ok((rows, total, geo))
-    })
-    .await?;
+    if let Some(bad) = regions.iter().find(|code| state.geo.region(code).is_none()) {
+        return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));
+    }
+    let query = OrganizerQuery { kinds, regions, words, verified };
+    let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, &query, after, limit)).await?;
     let last_modified = rows.iter().map(|o| o.updated_at).max();
-    let body =
-        page(rows, limit, total, "organizers", |o| o.slug.clone()).map(|row| OrganizerOut::new(row, geo, is_admin));
+    let body = page(rows, limit, total, "organizers", |o| o.slug.clone())
+        .map(|row| OrganizerOut::new(row, &state.geo, is_admin));
     Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
 }
 
@@ -128,7 +121,7 @@ pub async fn get_organizer(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let row = load_visible(&state, &caller, id.into_inner()).await?;
-    let organizer = present(&state, &caller, row).await?;
+    let organizer = present(&state, &caller, row);
     Ok(organizer_response(&request, &organizer))
 }
 
@@ -160,8 +153,9 @@ pub async fn update_organizer(
     let row = load_visible(&state, &caller, id.into_inner()).await?;
     member_or_admin(&caller, row.id)?.require_session()?;
     let expected = expected_version(&request)?;
-    let updated = db::run(&state.pool, move |conn| repo::update(conn, row.id, expected, patch.0)).await?;
-    let organizer = present(&state, &caller, updated).await?;
+    let geo = state.geo.clone();
+    let updated = db::run(&state.pool, move |conn| repo::update(conn, &geo, row.id, expected, patch.0)).await?;
+    let organizer = present(&state, &caller, updated);
     Ok(organizer_response(&request, &organizer))
 }
 
@@ -191,7 +185,7 @@ pub async fn verify_organizer(
         repo::verify(conn, row.id)
     })
     .await?;
-    let organizer = present(&state, &caller, row).await?;
+    let organizer = present(&state, &caller, row);
     Ok(organizer_response(&request, &organizer))
 }
 

@@ -1,6 +1,6 @@
 //! The cross-cutting contract: problem+json everywhere, request ids, health, the OpenAPI snapshot.
 
-mod common;
+use crate::common;
 
 use actix_web::test::TestRequest;
 use serde_json::json;
@@ -118,10 +118,12 @@ async fn health_probes_answer() {
 #[actix_web::test]
 async fn readiness_fails_with_a_problem_when_the_database_is_gone() {
     use diesel::r2d2::{ConnectionManager, Pool};
-    let db = common::TestDb::new();
+    let app = common::spawn().await;
     let missing = ConnectionManager::new("postgres://postgres@localhost:5432/mip_no_such_database");
     let pool = Pool::builder().connection_timeout(std::time::Duration::from_millis(500)).build_unchecked(missing);
-    let state = actix_web::web::Data::new(mip::app::AppState::new(pool, common::settings(&db)));
+    let settings = common::settings(&app.db);
+    let state = mip::state::AppState::from_parts(pool, settings, app.state.geo.clone(), app.state.clock.clone());
+    let state = actix_web::web::Data::new(state);
     let service = actix_web::test::init_service(mip::app::build_app(state)).await;
     let response = actix_web::test::call_service(&service, TestRequest::get().uri("/health/ready").to_request()).await;
     assert_eq!(response.status().as_u16(), 503);

@@ -1,6 +1,6 @@
 //! Organizers: registration, the public list, profiles, verification and members.
 
-mod common;
+use crate::common;
 
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
@@ -20,15 +20,7 @@ fn registration(email: &str, name: &str) -> Value {
 }
 
 /// Registers an organizer and returns (its id, the member's access token, the whole answer).
-async fn register<S, B>(app: &common::TestApp<S>, email: &str, name: &str) -> (String, String, Value)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn register(app: &common::TestApp, email: &str, name: &str) -> (String, String, Value) {
     let reply = app.post("/api/v1/auth/register", None, registration(email, name)).await;
     assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
     let body = reply.json();
@@ -393,4 +385,39 @@ async fn an_organizer_name_of_spaces_is_refused() {
     body["organizer"]["name"] = json!("     ");
     let reply = app.post("/api/v1/auth/register", None, body).await;
     assert_eq!(reply.problem_fields(422), vec!["organizer.name"]);
+}
+
+#[actix_web::test]
+async fn the_public_organizer_list_does_not_answer_304_after_an_organizer_left_a_filter() {
+    let w = common::world().await;
+    w.verify(w.organizer).await;
+    let admin = &w.admin;
+    w.app.post(&format!("/api/v1/organizers/{}/verify", w.other_organizer), Some(admin), json!({})).await;
+    // Both in Brittany; the one verified last moves to the Nord.
+    for id in [w.organizer, w.other_organizer] {
+        let reply = w.app.patch(&format!("/api/v1/organizers/{id}"), Some(admin), json!({"department": "35"})).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reply.body));
+    }
+    let list = "/api/v1/organizers?region=53";
+    let before = w.app.get(list).await;
+    assert_eq!(before.json()["total"], 2);
+    let last_modified = before.header("last-modified").unwrap();
+    let path = format!("/api/v1/organizers/{}", w.other_organizer);
+    assert_eq!(w.app.patch(&path, Some(admin), json!({"department": "59"})).await.status.as_u16(), 200);
+    let after = w.app.get_with(list, &[("if-modified-since", &last_modified)]).await;
+    assert_eq!(after.status.as_u16(), 200);
+    assert_eq!(after.json()["total"], 1);
+}
+
+#[actix_web::test]
+async fn clearing_an_organizers_department_keeps_its_region() {
+    let w = common::world().await;
+    let path = format!("/api/v1/organizers/{}", w.organizer);
+    let placed = w.app.patch(&path, Some(&w.member), json!({"department": "35"})).await.json();
+    assert_eq!(placed["region"]["code"], "53");
+    let cleared = w.app.patch(&path, Some(&w.member), json!({"department": null})).await;
+    assert_eq!(cleared.status.as_u16(), 200, "{}", String::from_utf8_lossy(&cleared.body));
+    let cleared = cleared.json();
+    assert!(cleared["department"].is_null());
+    assert_eq!(cleared["region"], json!({"code": "53", "name": "Bretagne"}), "the region was not asked to change");
 }

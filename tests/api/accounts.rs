@@ -1,6 +1,6 @@
 //! Sessions (refresh, logout), API tokens for scripts, and the limits on login and register.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -18,15 +18,7 @@ fn registration(email: &str) -> Value {
 }
 
 /// Registers an organizer; returns the login answer (access and refresh tokens).
-async fn register<S, B>(app: &common::TestApp<S>, email: &str) -> Value
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn register(app: &common::TestApp, email: &str) -> Value {
     let reply = app.post("/api/v1/auth/register", None, registration(email)).await;
     assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
     reply.json()
@@ -299,4 +291,111 @@ async fn the_admin_command_line_account_logs_in_as_admin() {
     let me = app.get_as("/api/v1/me", &token).await.json();
     assert_eq!(me["role"], "admin");
     assert!(me["organizer"].is_null());
+}
+
+#[actix_web::test]
+async fn an_admins_api_token_cannot_verify_organizers_or_write_editions_whatever_its_scopes() {
+    let w = common::world().await;
+    let token = w.api_token(&w.admin, json!(["reports:read", "events:write", "imports:write"])).await;
+    let token = token["token"].as_str().unwrap();
+    let verify = format!("/api/v1/organizers/{}/verify", w.other_organizer);
+    w.app.post(&verify, Some(token), json!({})).await.problem(403);
+    w.app.post("/api/v1/editions", Some(token), common::edition_body(2031)).await.problem(403);
+    w.app.get_as("/api/v1/editions/2031", &w.admin).await.problem(404);
+    // Still unverified; the admin's login session does it.
+    w.app.get(&format!("/api/v1/organizers/{}", w.other_organizer)).await.problem(404);
+    assert_eq!(w.app.post(&verify, Some(&w.admin), json!({})).await.status.as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn an_api_token_cannot_read_the_members_of_its_organizer() {
+    let w = common::world().await;
+    let token = w.api_token(&w.member, json!(["reports:read"])).await;
+    let members = format!("/api/v1/organizers/{}/members", w.organizer);
+    w.app.get_as(&members, token["token"].as_str().unwrap()).await.problem(403);
+    assert_eq!(w.app.get_as(&members, &w.member).await.status.as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn each_scope_of_an_api_token_is_stored_once() {
+    let w = common::world().await;
+    let token = w.api_token(&w.member, json!(["events:write", "reports:read", "events:write"])).await;
+    assert_eq!(token["scopes"], json!(["events:write", "reports:read"]));
+    let listed = w.app.get_as("/api/v1/me/tokens", &w.member).await.json();
+    assert_eq!(listed["data"][0]["scopes"], json!(["events:write", "reports:read"]));
+}
+
+#[actix_web::test]
+async fn concurrent_failed_logins_cannot_outrun_the_per_account_limit() {
+    let app = common::spawn_with(|db| mip::config::Settings { login_max_failures: 3, ..common::settings(db) }).await;
+    app.account_token("target@x.example", Role::Admin, None).await;
+    let attempts =
+        (0..8).map(|i| app.login("target@x.example", if i % 2 == 0 { "guess number one" } else { "guess number two" }));
+    let replies = futures_util::future::join_all(attempts).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    let guessed = statuses.iter().filter(|s| **s == 401).count();
+    assert!(guessed <= 3, "{guessed} passwords were tried against a limit of 3: {statuses:?}");
+}
+
+#[actix_web::test]
+async fn the_per_address_limit_reads_the_address_the_proxy_appended_not_the_one_the_client_wrote() {
+    let app = common::spawn_with(|db| mip::config::Settings {
+        auth_rate_per_minute: 2,
+        trust_forwarded: true,
+        ..common::settings(db)
+    })
+    .await;
+    // Behind a proxy that appends the peer it saw (nginx, HAProxy, cloud load balancers), the
+    // client controls everything before the last entry, and all of `Forwarded`.
+    let login = |spoofed: usize| {
+        TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .insert_header(("x-forwarded-for", format!("198.51.100.{spoofed}, 203.0.113.7")))
+            .insert_header(("forwarded", format!("for=192.0.2.{spoofed}")))
+            .set_json(json!({"email": "nobody@x.example", "password": "whatever it is"}))
+    };
+    for spoofed in 0..2 {
+        assert_eq!(app.send(login(spoofed)).await.status.as_u16(), 401);
+    }
+    app.send(login(2)).await.problem(429);
+    // Another client behind the same proxy has its own quota.
+    let other = TestRequest::post()
+        .uri("/api/v1/auth/login")
+        .insert_header(("x-forwarded-for", "203.0.113.8"))
+        .set_json(json!({"email": "nobody@x.example", "password": "whatever it is"}));
+    assert_eq!(app.send(other).await.status.as_u16(), 401);
+}
+
+#[actix_web::test]
+async fn answers_carrying_tokens_are_never_stored_by_caches() {
+    let app = common::spawn().await;
+    let registration = json!({
+        "email": "a@x.example",
+        "password": common::PASSWORD,
+        "organizer": {"name": "Mairie", "kind": "local_authority", "department": "35"},
+    });
+    let registered = app.post("/api/v1/auth/register", None, registration).await;
+    assert_eq!(registered.status.as_u16(), 201);
+    let login = app.login("a@x.example", common::PASSWORD).await;
+    let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_string();
+    let refreshed = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh_token})).await;
+    assert_eq!(refreshed.status.as_u16(), 200);
+    let access = login.json()["access_token"].as_str().unwrap().to_string();
+    let organizer = registered.json()["account"]["organizer"]["id"].as_str().unwrap().to_string();
+    let invitation = app
+        .post(&format!("/api/v1/organizers/{organizer}/members"), Some(&access), json!({"email": "b@x.example"}))
+        .await;
+    let accepted = app
+        .post(
+            "/api/v1/auth/invitations/accept",
+            None,
+            json!({"token": invitation.json()["token"], "password": "another long password"}),
+        )
+        .await;
+    assert_eq!(accepted.status.as_u16(), 201);
+    for (name, reply) in [("register", registered), ("login", login), ("refresh", refreshed), ("accept", accepted)] {
+        let cache_control = reply.header("cache-control").unwrap_or_default();
+        assert!(cache_control.contains("no-store"), "{name}: cache-control `{cache_control}`");
+    }
 }

@@ -1,6 +1,6 @@
 //! No secret reaches the logs: passwords, access and refresh tokens, API tokens.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

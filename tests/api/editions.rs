@@ -1,6 +1,6 @@
 //! Editions and their tracks: admins write, everyone reads; editions by year, tracks by slug.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use serde_json::{Value, json};

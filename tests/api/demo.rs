@@ -1,6 +1,6 @@
 //! The demo data set: what `mip serve --demo` loads, through the same code the API uses.
 
-mod common;
+use crate::common;
 
 #[actix_web::test]
 async fn the_demo_data_holds_the_editions_labs_and_published_sample_events() {

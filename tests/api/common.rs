@@ -1,20 +1,20 @@
 //! Shared test harness: every test gets its own database, cloned from a migrated template,
 //! and talks to the real `App` from `mip::app::build_app`.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
-
 use std::sync::OnceLock;
 
 use actix_http::Request;
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
+use actix_service::ServiceExt;
+use actix_service::boxed::{self, BoxService};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{test, web};
 use diesel::prelude::*;
-use mip::app::{AppState, build_app};
+use mip::app::build_app;
 use mip::auth::Role;
 use mip::config::Settings;
+use mip::state::AppState;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -139,10 +139,12 @@ impl Reply {
     }
 }
 
-pub struct TestApp<S> {
+/// The real `App`, its state and its database. The service is boxed so that fixtures and
+/// helpers can name the type without repeating actix's generic bounds.
+pub struct TestApp {
     pub db: TestDb,
     pub state: web::Data<AppState>,
-    service: S,
+    service: BoxService<Request, ServiceResponse, actix_web::Error>,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -151,27 +153,21 @@ pub fn settings(db: &TestDb) -> Settings {
     Settings::for_tests(&db.url)
 }
 
-pub async fn spawn()
--> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+pub async fn spawn() -> TestApp {
     spawn_with(settings).await
 }
 
-pub async fn spawn_with(
-    configure: impl FnOnce(&TestDb) -> Settings,
-) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+pub async fn spawn_with(configure: impl FnOnce(&TestDb) -> Settings) -> TestApp {
     let db = TestDb::new();
     let settings = configure(&db);
     let pool = mip::db::pool(&db.url, settings.db_pool_size).unwrap();
-    let state = web::Data::new(AppState::new(pool, settings));
+    let state = web::Data::new(AppState::new(pool, settings).unwrap());
     let service = test::init_service(build_app(state.clone())).await;
+    let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));
     TestApp { db, state, service }
 }
 
-impl<S, B> TestApp<S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+impl TestApp {
     pub async fn send(&self, request: test::TestRequest) -> Reply {
         let response = test::call_service(&self.service, request.to_request()).await;
         let status = response.status();
@@ -327,4 +323,104 @@ pub fn open_edition_body(year: i32) -> Value {
         "referencing_opens_at": chrono::Utc::now() - chrono::Duration::days(1),
         "referencing_closes_at": chrono::Utc::now() + chrono::Duration::days(20),
     })
+}
+
+// --- Fixtures shared by the event, organizer and account tests ------------------------------------
+
+/// A complete onsite event in the open edition 2030, fifteen days from now (local Paris time).
+pub fn event_body() -> Value {
+    let day = (chrono::Utc::now() + chrono::Duration::days(15)).date_naive();
+    json!({
+        "edition": 2030,
+        "title": "Fabriquer un capteur de qualité de l'air",
+        "summary": "Un atelier pour fabriquer et programmer son capteur.",
+        "format": "workshop",
+        "mode": "onsite",
+        "audience": "everyone",
+        "sessions": [{"starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T17:00")}],
+        "venue": {"name": "Ti-Lab", "address": "1 rue de la Préfecture", "postal_code": "35000", "city": "Rennes", "department": "35"},
+        "registration": {"required": true, "url": "https://ti-lab.example/inscription", "capacity": 20},
+        "tags": ["Données", "air"],
+    })
+}
+
+/// [`event_body`] under another title.
+pub fn titled(title: &str) -> Value {
+    with(event_body(), json!({ "title": title }))
+}
+
+/// `body` with some top-level fields replaced.
+pub fn with(mut body: Value, changes: Value) -> Value {
+    for (key, value) in changes.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    body
+}
+
+pub fn id(event: &Value) -> String {
+    event["id"].as_str().unwrap().to_string()
+}
+
+/// The API path of an event answer.
+pub fn path_of(event: &Value) -> String {
+    format!("/api/v1/events/{}", id(event))
+}
+
+/// The cast of most event tests: an admin, a member of organizer A and a member of organizer B
+/// (both unverified), and the edition 2030, open for referencing now.
+pub struct World {
+    pub app: TestApp,
+    pub admin: String,
+    /// A member of organizer A.
+    pub member: String,
+    pub organizer: Uuid,
+    /// A member of another organizer, B.
+    pub other: String,
+    pub other_organizer: Uuid,
+}
+
+pub async fn world() -> World {
+    let app = spawn().await;
+    let admin = app.admin_token().await;
+    let reply = app.post("/api/v1/editions", Some(&admin), open_edition_body(2030)).await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+    let organizer = app.create_organizer("Ti-Lab");
+    let member = app.account_token("member@ti-lab.example", Role::Organizer, Some(organizer)).await;
+    let other_organizer = app.create_organizer("Mairie de Lille");
+    let other = app.account_token("member@lille.example", Role::Organizer, Some(other_organizer)).await;
+    World { app, admin, member, organizer, other, other_organizer }
+}
+
+impl World {
+    /// Creates a draft as the member of A; returns the event.
+    pub async fn create(&self, body: Value) -> Value {
+        let reply = self.app.post("/api/v1/events", Some(&self.member), body).await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }
+
+    /// Creates, submits (as the member of A) and publishes (as the admin) an event; returns it.
+    pub async fn publish(&self, body: Value) -> Value {
+        let path = path_of(&self.create(body).await);
+        let submitted = self.app.post(&format!("{path}/submit"), Some(&self.member), json!({})).await;
+        assert_eq!(submitted.status.as_u16(), 200, "{}", String::from_utf8_lossy(&submitted.body));
+        let published = self.app.post(&format!("{path}/publish"), Some(&self.admin), json!({})).await;
+        assert_eq!(published.status.as_u16(), 200, "{}", String::from_utf8_lossy(&published.body));
+        published.json()
+    }
+
+    /// Verifies an organizer, as the admin.
+    pub async fn verify(&self, organizer: Uuid) {
+        let reply =
+            self.app.post(&format!("/api/v1/organizers/{organizer}/verify"), Some(&self.admin), json!({})).await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reply.body));
+    }
+
+    /// An API token of the account behind `session`, with these scopes.
+    pub async fn api_token(&self, session: &str, scopes: Value) -> Value {
+        let reply =
+            self.app.post("/api/v1/me/tokens", Some(session), json!({"name": "script", "scopes": scopes})).await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }
 }

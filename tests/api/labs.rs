@@ -1,6 +1,6 @@
 //! Territorial innovation labs: admins write, everyone reads, by slug; yearly figures.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -7,6 +7,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
+pub mod sql;
+
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 pub type DbPool = Pool<ConnectionManager<PgConnection>>;
@@ -19,10 +21,11 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
+    // The request's span and context go along, so log lines written there name the request.
+    actix_web::web::block(crate::telemetry::carry(move || {
         let mut conn = pool.get()?;
         work(&mut conn)
-    })
+    }))
     .await?
 }
 

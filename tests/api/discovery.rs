@@ -1,7 +1,7 @@
 //! `GET /events`: every filter alone and combined, French full text, OR within a filter,
 //! sorts, pagination under concurrent writes, facets, and each bad parameter named.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -24,8 +24,8 @@ fn session(offset: i64, from: &str, to: &str) -> Value {
     json!({"starts_at": format!("{}T{from}", day(offset)), "ends_at": format!("{}T{to}", day(offset))})
 }
 
-struct Programme<S> {
-    app: common::TestApp<S>,
+struct Programme {
+    app: common::TestApp,
     admin: String,
     lab_member: String,
     city_member: String,
@@ -51,15 +51,7 @@ fn organizer(app_db: &common::TestDb, slug: &str, kind: &str, region: &str, depa
     id
 }
 
-impl<S, B> Programme<S>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+impl Programme {
     /// Creates an event as `token`, and publishes it unless `draft`.
     async fn event(&self, token: &str, body: Value, draft: bool) -> Value {
         let reply = self.app.post("/api/v1/events", Some(token), body).await;
@@ -102,13 +94,7 @@ fn sorted(mut titles: Vec<String>) -> Vec<String> {
     titles
 }
 
-async fn programme() -> Programme<
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
-> {
+async fn programme() -> Programme {
     let app = common::spawn().await;
     let admin = app.admin_token().await;
     for year in [2030, 2031] {
@@ -351,15 +337,7 @@ async fn every_sort_orders_with_ties_broken_by_id() {
 }
 
 /// Walks every page of `query` with `limit`, calling `between` after each page.
-async fn walk<S, B>(p: &Programme<S>, query: &str, limit: usize, mut between: impl AsyncFnMut(usize)) -> Vec<String>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn walk(p: &Programme, query: &str, limit: usize, mut between: impl AsyncFnMut(usize)) -> Vec<String> {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     for page in 0.. {

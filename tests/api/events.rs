@@ -1,75 +1,11 @@
 //! Events: referencing, moderation, editing rules, visibility and history.
 
-mod common;
+use crate::common::{self, event_body, id, path_of, titled, with, world};
 
+use actix_web::test::TestRequest;
 use chrono::{Duration, Utc};
-use mip::auth::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// A complete onsite event in the open edition, fifteen days from now (local Paris time).
-fn event_body() -> Value {
-    let day = (Utc::now() + Duration::days(15)).date_naive();
-    json!({
-        "edition": 2030,
-        "title": "Fabriquer un capteur de qualité de l'air",
-        "summary": "Un atelier pour fabriquer et programmer son capteur.",
-        "format": "workshop",
-        "mode": "onsite",
-        "audience": "everyone",
-        "sessions": [{"starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T17:00")}],
-        "venue": {"name": "Ti-Lab", "address": "1 rue de la Préfecture", "postal_code": "35000", "city": "Rennes", "department": "35"},
-        "registration": {"required": true, "url": "https://ti-lab.example/inscription", "capacity": 20},
-        "tags": ["Données", "air"],
-    })
-}
-
-struct World<S> {
-    app: common::TestApp<S>,
-    admin: String,
-    /// A member of organizer A.
-    member: String,
-    organizer: Uuid,
-    /// A member of another organizer, B.
-    other: String,
-}
-
-async fn world() -> World<
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
-> {
-    let app = common::spawn().await;
-    let admin = app.admin_token().await;
-    let reply = app.post("/api/v1/editions", Some(&admin), common::open_edition_body(2030)).await;
-    assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
-    let organizer = app.create_organizer("Ti-Lab");
-    let member = app.account_token("member@ti-lab.example", Role::Organizer, Some(organizer)).await;
-    let other_organizer = app.create_organizer("Mairie de Lille");
-    let other = app.account_token("member@lille.example", Role::Organizer, Some(other_organizer)).await;
-    World { app, admin, member, organizer, other }
-}
-
-macro_rules! created {
-    ($world:expr, $body:expr) => {{
-        let reply = $world.app.post("/api/v1/events", Some(&$world.member), $body).await;
-        assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
-        reply.json()
-    }};
-}
-
-fn id(event: &Value) -> String {
-    event["id"].as_str().unwrap().to_string()
-}
-
-fn with(mut body: Value, changes: Value) -> Value {
-    for (key, value) in changes.as_object().unwrap() {
-        body[key] = value.clone();
-    }
-    body
-}
 
 #[actix_web::test]
 async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
@@ -97,7 +33,7 @@ async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
 #[actix_web::test]
 async fn from_draft_to_published_then_cancelled() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let submitted = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.json();
     assert_eq!(submitted["publication"], "submitted");
@@ -127,7 +63,7 @@ async fn from_draft_to_published_then_cancelled() {
 #[actix_web::test]
 async fn each_transition_is_refused_from_the_wrong_state_naming_the_current_one() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let refused = |reply: common::Reply| {
         let problem = reply.problem(409);
@@ -154,7 +90,7 @@ async fn each_transition_is_refused_from_the_wrong_state_naming_the_current_one(
 #[actix_web::test]
 async fn moderation_belongs_to_admins() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/publish"), Some(&w.member), json!({})).await.problem(403);
@@ -167,7 +103,7 @@ async fn moderation_belongs_to_admins() {
 #[actix_web::test]
 async fn a_rejection_needs_a_reason_and_the_event_can_be_resubmitted() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     let no_reason = w.app.post(&format!("{path}/reject"), Some(&w.admin), json!({})).await;
@@ -187,7 +123,7 @@ async fn a_rejection_needs_a_reason_and_the_event_can_be_resubmitted() {
 #[actix_web::test]
 async fn a_withdrawn_event_leaves_the_programme_and_can_come_back() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
@@ -206,13 +142,12 @@ async fn submission_waits_for_an_open_referencing_window_unless_an_admin_overrid
     closed["referencing_opens_at"] = json!("2031-09-01T00:00:00+02:00");
     closed["referencing_closes_at"] = json!("2031-10-29T23:59:59+01:00");
     w.app.post("/api/v1/editions", Some(&w.admin), closed).await;
-    let event = created!(
-        w,
-        with(
+    let event = w
+        .create(with(
             event_body(),
-            json!({"edition": 2031, "sessions": [{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]})
-        )
-    );
+            json!({"edition": 2031, "sessions": [{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]}),
+        ))
+        .await;
     let path = format!("/api/v1/events/{}", id(&event));
     let refused = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.problem(409);
     assert_eq!(refused["errors"][0]["code"], "referencing_closed");
@@ -282,13 +217,13 @@ async fn each_rule_is_checked_on_write_with_the_field_named() {
 #[actix_web::test]
 async fn a_draft_may_be_incomplete_but_submission_checks_everything() {
     let w = world().await;
-    let onsite = created!(w, with(event_body(), json!({"venue": null})));
+    let onsite = w.create(with(event_body(), json!({"venue": null}))).await;
     let reply = w.app.post(&format!("/api/v1/events/{}/submit", id(&onsite)), Some(&w.member), json!({})).await;
     assert_eq!(reply.problem_fields(422), vec!["venue"]);
-    let online = created!(w, with(event_body(), json!({"mode": "online", "venue": null, "title": "Webinaire"})));
+    let online = w.create(with(event_body(), json!({"mode": "online", "venue": null, "title": "Webinaire"}))).await;
     let reply = w.app.post(&format!("/api/v1/events/{}/submit", id(&online)), Some(&w.member), json!({})).await;
     assert_eq!(reply.problem_fields(422), vec!["online_url"]);
-    let hybrid = created!(w, with(event_body(), json!({"mode": "hybrid", "title": "Hybride"})));
+    let hybrid = w.create(with(event_body(), json!({"mode": "hybrid", "title": "Hybride"}))).await;
     let reply = w.app.post(&format!("/api/v1/events/{}/submit", id(&hybrid)), Some(&w.member), json!({})).await;
     assert_eq!(reply.problem_fields(422), vec!["online_url"]);
     // Once complete, it goes through.
@@ -303,7 +238,7 @@ async fn a_draft_may_be_incomplete_but_submission_checks_everything() {
 #[actix_web::test]
 async fn an_external_id_is_unique_per_organizer() {
     let w = world().await;
-    created!(w, with(event_body(), json!({"external_id": "agenda-42"})));
+    w.create(with(event_body(), json!({"external_id": "agenda-42"}))).await;
     let reply =
         w.app.post("/api/v1/events", Some(&w.member), with(event_body(), json!({"external_id": "agenda-42"}))).await;
     assert_eq!(reply.problem_fields(409), vec!["external_id"]);
@@ -315,7 +250,7 @@ async fn an_external_id_is_unique_per_organizer() {
 #[actix_web::test]
 async fn a_stale_if_match_is_refused_and_nothing_is_lost() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
     let first = w
@@ -334,7 +269,7 @@ async fn a_stale_if_match_is_refused_and_nothing_is_lost() {
 #[actix_web::test]
 async fn two_concurrent_edits_with_the_same_etag_one_wins_one_gets_412() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
     let headers = [("if-match", etag.as_str())];
@@ -354,7 +289,7 @@ async fn two_concurrent_edits_with_the_same_etag_one_wins_one_gets_412() {
 #[actix_web::test]
 async fn a_patch_merges_clears_and_leaves_the_rest() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let patched = w
         .app
@@ -379,7 +314,7 @@ async fn a_patch_merges_clears_and_leaves_the_rest() {
 #[actix_web::test]
 async fn a_change_to_a_published_event_is_recorded_and_stays_published_by_default() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
@@ -401,7 +336,7 @@ async fn a_change_to_a_published_event_is_recorded_and_stays_published_by_defaul
 async fn when_the_edition_asks_a_changed_published_event_goes_back_to_moderation() {
     let w = world().await;
     w.app.patch("/api/v1/editions/2030", Some(&w.admin), json!({"changes_require_review": true})).await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
@@ -420,7 +355,7 @@ async fn when_the_edition_asks_a_changed_published_event_goes_back_to_moderation
 #[actix_web::test]
 async fn a_cancelled_event_keeps_its_status() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/cancel"), Some(&w.member), json!({})).await;
@@ -431,13 +366,13 @@ async fn a_cancelled_event_keeps_its_status() {
 #[actix_web::test]
 async fn only_drafts_are_deleted() {
     let w = world().await;
-    let draft = created!(w, event_body());
+    let draft = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&draft));
     w.app.delete(&path, Some(&w.other)).await.problem(404);
     assert_eq!(w.app.delete(&path, Some(&w.member)).await.status.as_u16(), 204);
     w.app.get_as(&path, &w.member).await.problem(404);
 
-    let submitted = created!(w, event_body());
+    let submitted = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&submitted));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     let problem = w.app.delete(&path, Some(&w.member)).await.problem(409);
@@ -447,8 +382,8 @@ async fn only_drafts_are_deleted() {
 #[actix_web::test]
 async fn visibility_across_two_organizers_and_anonymous_callers() {
     let w = world().await;
-    let draft = created!(w, with(event_body(), json!({"title": "Brouillon"})));
-    let published = created!(w, with(event_body(), json!({"title": "Publié"})));
+    let draft = w.create(with(event_body(), json!({"title": "Brouillon"}))).await;
+    let published = w.create(with(event_body(), json!({"title": "Publié"}))).await;
     let published_path = format!("/api/v1/events/{}", id(&published));
     w.app.post(&format!("{published_path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{published_path}/publish"), Some(&w.admin), json!({})).await;
@@ -516,10 +451,12 @@ async fn a_weekly_series_is_one_event_and_a_lab_lists_its_published_events() {
             json!({"starts_at": format!("{day}T09:30"), "ends_at": format!("{day}T11:30")})
         })
         .collect();
-    let series = created!(
-        w,
-        with(event_body(), json!({"title": "Les Mardis de l'innovation", "sessions": sessions, "labs": ["ti-lab"]}))
-    );
+    let series = w
+        .create(with(
+            event_body(),
+            json!({"title": "Les Mardis de l'innovation", "sessions": sessions, "labs": ["ti-lab"]}),
+        ))
+        .await;
     assert_eq!(series["sessions"].as_array().unwrap().len(), 4);
     assert_eq!(series["labs"], json!([{"slug": "ti-lab", "name": "Lab ti-lab"}]));
     assert_eq!(series["starts_at"], series["sessions"][0]["starts_at"]);
@@ -537,7 +474,7 @@ async fn a_weekly_series_is_one_event_and_a_lab_lists_its_published_events() {
 #[actix_web::test]
 async fn a_conditional_get_of_an_event_answers_304_until_it_changes() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
     let headers = [("if-none-match", etag.as_str()), ("authorization", &format!("Bearer {}", w.member))];
@@ -549,14 +486,14 @@ async fn a_conditional_get_of_an_event_answers_304_until_it_changes() {
 #[actix_web::test]
 async fn a_rejected_event_can_be_withdrawn_for_good() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/reject"), Some(&w.admin), json!({"reason": "Hors sujet"})).await;
     let withdrawn = w.app.post(&format!("{path}/withdraw"), Some(&w.member), json!({})).await.json();
     assert_eq!(withdrawn["publication"], "withdrawn");
     // Cancelling is for what was announced: a rejected event was never in the programme.
-    let other = created!(w, event_body());
+    let other = w.create(event_body()).await;
     let other_path = format!("/api/v1/events/{}", id(&other));
     w.app.post(&format!("{other_path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{other_path}/reject"), Some(&w.admin), json!({"reason": "Hors sujet"})).await;
@@ -568,7 +505,7 @@ async fn a_rejected_event_can_be_withdrawn_for_good() {
 async fn saying_it_is_full_keeps_a_published_event_published_even_when_changes_are_reviewed() {
     let w = world().await;
     w.app.patch("/api/v1/editions/2030", Some(&w.admin), json!({"changes_require_review": true})).await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
@@ -580,7 +517,7 @@ async fn saying_it_is_full_keeps_a_published_event_published_even_when_changes_a
 #[actix_web::test]
 async fn organizers_see_dittp_staff_in_the_history_by_role_not_by_email() {
     let w = world().await;
-    let event = created!(w, event_body());
+    let event = w.create(event_body()).await;
     let path = format!("/api/v1/events/{}", id(&event));
     w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
@@ -608,4 +545,130 @@ async fn events_with_the_same_title_created_at_once_all_get_a_slug() {
     slugs.sort();
     slugs.dedup();
     assert_eq!(slugs.len(), 4, "{slugs:?}");
+}
+
+#[actix_web::test]
+async fn a_transition_with_a_json_content_type_and_no_body_is_accepted() {
+    let w = world().await;
+    let path = path_of(&w.create(titled("Sans corps")).await);
+    let request = TestRequest::post()
+        .uri(&format!("{path}/submit"))
+        .insert_header(("authorization", format!("Bearer {}", w.member)))
+        .insert_header(("content-type", "application/json"));
+    let reply = w.app.send(request).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["publication"], "submitted");
+    // A body of another type is still refused.
+    let request = TestRequest::post()
+        .uri(&format!("{path}/withdraw"))
+        .insert_header(("authorization", format!("Bearer {}", w.member)))
+        .insert_header(("content-type", "text/plain"))
+        .set_payload("reason=doublon");
+    w.app.send(request).await.problem(415);
+}
+
+#[actix_web::test]
+async fn a_list_does_not_answer_304_to_if_modified_since_after_an_event_left_it() {
+    let w = world().await;
+    w.verify(w.organizer).await;
+    path_of(&w.publish(titled("Premier atelier")).await);
+    let second = path_of(&w.publish(titled("Second atelier")).await);
+    let list = format!("/api/v1/organizers/{}/events", w.organizer);
+    let before = w.app.get(&list).await;
+    assert_eq!(before.json()["total"], 2);
+    let last_modified = before.header("last-modified").unwrap();
+    // Withdrawing the newest event leaves the older one as the newest row shown.
+    let withdrawn = w.app.post(&format!("{second}/withdraw"), Some(&w.member), json!({})).await;
+    assert_eq!(withdrawn.status.as_u16(), 200);
+    let after = w.app.get_with(&list, &[("if-modified-since", &last_modified)]).await;
+    assert_eq!(after.status.as_u16(), 200, "a stale copy listing a withdrawn event was declared current");
+    assert_eq!(after.json()["total"], 1);
+    // The content ETag still revalidates an unchanged list.
+    let etag = after.header("etag").unwrap();
+    assert_eq!(w.app.get_with(&list, &[("if-none-match", &etag)]).await.status.as_u16(), 304);
+}
+
+#[actix_web::test]
+async fn moving_the_venue_to_another_department_brings_that_departments_region() {
+    let w = world().await;
+    let path = path_of(&w.create(titled("Atelier itinérant")).await);
+    let moved = w
+        .app
+        .patch(&path, Some(&w.member), json!({"venue": {"city": "Lille", "postal_code": "59000", "department": "59"}}))
+        .await;
+    assert_eq!(moved.status.as_u16(), 200, "{}", String::from_utf8_lossy(&moved.body));
+    let moved = moved.json();
+    assert_eq!(moved["venue"]["region"], json!({"code": "32", "name": "Hauts-de-France"}));
+    assert_eq!(moved["venue"]["department"]["code"], "59");
+    // A region the client does write is still checked against the department.
+    let wrong = w
+        .app
+        .patch(&path, Some(&w.member), json!({"venue": {"department": "35", "region": "32", "postal_code": "35000"}}))
+        .await;
+    assert_eq!(wrong.problem_fields(422), vec!["venue.department"]);
+}
+
+#[actix_web::test]
+async fn naming_an_organizer_that_is_not_yours_is_403_whether_or_not_it_exists() {
+    let w = world().await;
+    let mut body = titled("Chez les autres");
+    body["organizer"] = json!(w.other_organizer.to_string());
+    let theirs = w.app.post("/api/v1/events", Some(&w.member), body.clone()).await.problem(403);
+    body["organizer"] = json!(Uuid::now_v7().to_string());
+    let nobodys = w.app.post("/api/v1/events", Some(&w.member), body.clone()).await.problem(403);
+    assert_eq!(theirs["detail"], nobodys["detail"], "the answer tells unverified organizers apart");
+    body["organizer"] = json!("mairie-de-lille-ou-pas");
+    w.app.post("/api/v1/events", Some(&w.member), body.clone()).await.problem(403);
+    // Admins are still told that the organizer does not exist.
+    let reply = w.app.post("/api/v1/events", Some(&w.admin), body).await;
+    assert_eq!(reply.problem_fields(422), vec!["organizer"]);
+}
+
+#[actix_web::test]
+async fn rejecting_without_a_reason_is_refused_for_who_asks_before_what_is_missing() {
+    let w = world().await;
+    let draft = path_of(&w.create(titled("Brouillon")).await);
+    let reject = format!("{draft}/reject");
+    w.app.post(&reject, None, json!({})).await.problem(401);
+    w.app.post(&reject, Some(&w.member), json!({})).await.problem(403);
+    w.app.post(&reject, Some(&w.other), json!({})).await.problem(404);
+    w.app.post("/api/v1/events/no-such-event/reject", Some(&w.admin), json!({})).await.problem(404);
+    // For an admin, on a submitted event, the missing reason is what is wrong.
+    w.app.post(&format!("{draft}/submit"), Some(&w.member), json!({})).await;
+    assert_eq!(w.app.post(&reject, Some(&w.admin), json!({})).await.problem_fields(422), vec!["reason"]);
+}
+
+#[actix_web::test]
+async fn another_organizers_member_is_not_told_that_only_admins_may_withdraw() {
+    let w = world().await;
+    let path = path_of(&w.publish(titled("Publié")).await);
+    let refused = w.app.post(&format!("{path}/withdraw"), Some(&w.other), json!({})).await.problem(403);
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(!detail.contains("only admins"), "{detail}");
+    assert_eq!(w.app.get(&path).await.json()["publication"], "published");
+}
+
+#[actix_web::test]
+async fn a_published_event_sent_back_to_moderation_queues_from_the_change() {
+    let w = world().await;
+    w.app.patch("/api/v1/editions/2030", Some(&w.admin), json!({"changes_require_review": true})).await;
+    let path = path_of(&w.publish(titled("Atelier")).await);
+    let published = w.app.get(&path).await.json();
+    let changed = w.app.patch(&path, Some(&w.member), json!({"title": "Atelier modifié"})).await.json();
+    assert_eq!(changed["publication"], "submitted");
+    let submitted_at = changed["submitted_at"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap();
+    let published_at = published["published_at"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap();
+    assert!(submitted_at >= published_at, "submitted {submitted_at} before its publication {published_at}");
+}
+
+#[actix_web::test]
+async fn a_title_of_spaces_is_no_title() {
+    let w = world().await;
+    let mut body = titled("Atelier");
+    body["title"] = json!("     ");
+    let reply = w.app.post("/api/v1/events", Some(&w.member), body).await;
+    assert_eq!(reply.problem_fields(422), vec!["title"]);
+    let path = path_of(&w.create(titled("Atelier")).await);
+    let reply = w.app.patch(&path, Some(&w.member), json!({"title": " \t  "})).await;
+    assert_eq!(reply.problem_fields(422), vec!["title"]);
 }

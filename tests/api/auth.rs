@@ -1,6 +1,6 @@
 //! Login, per-account throttling, and what an admin route does with every kind of bad token.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,13 +33,7 @@ fn admin_claims() -> Value {
     })
 }
 
-async fn spawn_with_admin() -> common::TestApp<
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
-> {
+async fn spawn_with_admin() -> common::TestApp {
     use diesel::prelude::*;
     use mip::schema::accounts;
     let app = common::spawn().await;
@@ -168,29 +162,13 @@ async fn a_successful_login_resets_the_failure_count() {
 }
 
 /// POSTs a valid edition with this `Authorization` header value (or none).
-async fn create_edition_with<S, B>(app: &common::TestApp<S>, authorization: Option<&str>) -> common::Reply
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn create_edition_with(app: &common::TestApp, authorization: Option<&str>) -> common::Reply {
     let headers: Vec<(&str, &str)> = authorization.map(|value| vec![("authorization", value)]).unwrap_or_default();
     app.json_with("POST", EDITIONS, None, &headers, common::edition_body(2030)).await
 }
 
 /// Asserts a 401 problem that asks for a bearer token, and that nothing was written.
-async fn assert_refused<S, B>(app: &common::TestApp<S>, authorization: Option<&str>)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn assert_refused(app: &common::TestApp, authorization: Option<&str>) {
     let reply = create_edition_with(app, authorization).await;
     reply.problem(401);
     assert_eq!(reply.header("www-authenticate").as_deref(), Some("Bearer"));

@@ -1,0 +1,15 @@
+//! The integration tests: one binary (it links once), a module per domain, one harness.
+//! Every test gets its own database and talks to the real `App`.
+
+mod common;
+
+mod accounts;
+mod auth;
+mod demo;
+mod discovery;
+mod editions;
+mod events;
+mod foundation;
+mod labs;
+mod log_hygiene;
+mod organizers;
