@@ -193,3 +193,63 @@ async fn who_may_write_is_answered_before_what_is_wrong_with_the_body() {
     let admin = app.admin_token().await;
     assert_eq!(app.send(malformed("/api/v1/editions", Some(&admin))).await.problem_fields(400), vec!["body"]);
 }
+
+/// A generated client sends and expects what the document lists: each enum's published values
+/// must be exactly what serde writes.
+fn assert_schema_lists_the_wire_values<T: utoipa::ToSchema + serde::Serialize>(all: &[T]) {
+    let schema = serde_json::to_value(T::schema()).unwrap();
+    let published = schema["enum"].as_array().cloned().unwrap_or_default();
+    let spoken: Vec<serde_json::Value> = all.iter().map(|value| serde_json::to_value(value).unwrap()).collect();
+    assert_eq!(published, spoken, "the schema of {} lists other values than the server speaks", T::name());
+}
+
+#[test]
+fn every_enum_is_published_with_the_values_the_server_speaks() {
+    use mip::accounts::model::AuthMethod;
+    use mip::auth::{Role, Scope};
+    use mip::editions::model::Phase;
+    use mip::events::filter::{EventSort, Facet};
+    use mip::events::model::{Audience, EventFormat, EventMode, EventStatus, HistoryAction, Publication};
+    use mip::organizers::model::{MemberStatus, OrganizerKind};
+    assert_schema_lists_the_wire_values(EventFormat::ALL);
+    assert_schema_lists_the_wire_values(EventMode::ALL);
+    assert_schema_lists_the_wire_values(Audience::ALL);
+    assert_schema_lists_the_wire_values(Publication::ALL);
+    assert_schema_lists_the_wire_values(EventStatus::ALL);
+    assert_schema_lists_the_wire_values(HistoryAction::ALL);
+    assert_schema_lists_the_wire_values(OrganizerKind::ALL);
+    assert_schema_lists_the_wire_values(EventSort::ALL);
+    assert_schema_lists_the_wire_values(Facet::ALL);
+    assert_schema_lists_the_wire_values(&[Role::Admin, Role::Organizer]);
+    assert_schema_lists_the_wire_values(&[Scope::EventsWrite, Scope::ImportsWrite, Scope::ReportsRead]);
+    assert_schema_lists_the_wire_values(&[Phase::Upcoming, Phase::Referencing, Phase::Running, Phase::Closed]);
+    assert_schema_lists_the_wire_values(&[AuthMethod::Session, AuthMethod::ApiToken]);
+    assert_schema_lists_the_wire_values(&[MemberStatus::Active, MemberStatus::Invited]);
+}
+
+/// The same, for every enum of the document, including any added later: wire values are
+/// snake_case (or scopes such as `events:write`, or sorts such as `-starts_at`), never a Rust name.
+#[test]
+fn no_enum_of_the_document_lists_a_rust_variant_name() {
+    fn walk(value: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Array(values)) = map.get("enum") {
+                    for v in values.iter().filter_map(|v| v.as_str()) {
+                        if v.chars().any(|c| c.is_ascii_uppercase()) {
+                            found.push(format!("{path}: {v}"));
+                        }
+                    }
+                }
+                for (key, inner) in map {
+                    walk(inner, &format!("{path}/{key}"), found);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|inner| walk(inner, path, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&serde_json::to_value(mip::app::openapi()).unwrap(), "", &mut found);
+    assert!(found.is_empty(), "{found:#?}");
+}
