@@ -2,6 +2,7 @@
 //! into an empty database through the same repo functions the API uses.
 
 use crate::geo::repo::Geography;
+use crate::http::conditional::IfMatch;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -174,7 +175,7 @@ fn publish_demo_event(
     let event = crate::events::repo::create(conn, geo, admin, form)?;
     let now = chrono::Utc::now();
     let submit = Transition::Submit { override_referencing_window: true };
-    workflow::apply(conn, geo, admin, event.id, None, submit, now)?;
-    workflow::apply(conn, geo, admin, event.id, None, Transition::Publish, now)?;
+    workflow::apply(conn, geo, admin, event.id, &IfMatch::Any, submit, now)?;
+    workflow::apply(conn, geo, admin, event.id, &IfMatch::Any, Transition::Publish, now)?;
     Ok(())
 }

@@ -67,8 +67,13 @@ pub enum ApiError {
     NotFound(String),
     #[error("{detail}")]
     Conflict { detail: String, errors: Vec<FieldError> },
-    #[error("the resource changed since version {0} was read")]
+    #[error("the resource changed: it is now at {0}; read it again and apply your change to it")]
     PreconditionFailed(String),
+    /// A write to a versioned resource without `If-Match` (RFC 6585).
+    #[error(
+        "this write needs an `If-Match` header with the resource's `ETag` (GET it first), so that it cannot overwrite a change made since"
+    )]
+    PreconditionRequired,
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -119,6 +124,7 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PreconditionFailed(_) => ("stale-version", "Precondition failed"),
+            ApiError::PreconditionRequired => ("if-match-required", "Precondition required"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
@@ -149,6 +155,8 @@ impl ApiError {
         let errors = match self {
             ApiError::BadRequest { errors, .. } | ApiError::Conflict { errors, .. } => errors.clone(),
             ApiError::Validation(errors) => errors.clone(),
+            ApiError::PreconditionRequired => vec![FieldError::new("If-Match", "required", self.to_string())],
+            ApiError::PreconditionFailed(_) => vec![FieldError::new("If-Match", "stale", self.to_string())],
             _ => vec![],
         };
         Problem {
@@ -173,6 +181,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

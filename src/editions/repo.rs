@@ -7,6 +7,7 @@ use super::model::{
     check_patch_lengths,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::http::conditional::IfMatch;
 use crate::http::fields::slugify;
 use crate::schema::{editions, tracks};
 
@@ -72,14 +73,9 @@ pub fn create(conn: &mut PgConnection, form: &EditionForm) -> ApiResult<EditionO
     find(conn, form.year)
 }
 
-/// Applies a patch when `expected_version` (from If-Match) is current; the merged dates must
+/// Applies a patch when `If-Match` is current; the merged dates must
 /// still respect the rules.
-pub fn update(
-    conn: &mut PgConnection,
-    year: i32,
-    expected_version: Option<i32>,
-    patch: &EditionPatch,
-) -> ApiResult<EditionOut> {
+pub fn update(conn: &mut PgConnection, year: i32, if_match: &IfMatch, patch: &EditionPatch) -> ApiResult<EditionOut> {
     conn.transaction(|conn| {
         let current: EditionRow = editions::table
             .find(year)
@@ -88,9 +84,7 @@ pub fn update(
             .first(conn)
             .optional()?
             .ok_or_else(|| not_found(year))?;
-        if expected_version.is_some_and(|v| v != current.version) {
-            return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
-        }
+        if_match.check(current.version)?;
         let mut errors = check_patch_lengths(patch);
         errors.extend(check_dates(&EditionDates {
             starts_on: patch.starts_on.unwrap_or(current.starts_on),
@@ -109,11 +103,20 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut PgConnection, year: i32) -> ApiResult<()> {
-    match diesel::delete(editions::table.find(year)).execute(conn)? {
-        0 => Err(not_found(year)),
-        _ => Ok(()),
-    }
+/// Deletes an edition at the version `If-Match` names (refused while events or tracks use it).
+pub fn delete(conn: &mut PgConnection, year: i32, if_match: &IfMatch) -> ApiResult<()> {
+    conn.transaction(|conn| {
+        let current: EditionRow = editions::table
+            .find(year)
+            .select(EditionRow::as_select())
+            .for_update()
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| not_found(year))?;
+        if_match.check(current.version)?;
+        diesel::delete(editions::table.find(year)).execute(conn)?;
+        Ok(())
+    })
 }
 
 fn track_not_found(year: i32, slug: &str) -> ApiError {
@@ -157,13 +160,11 @@ pub fn update_track(
     conn: &mut PgConnection,
     year: i32,
     slug: &str,
-    expected_version: Option<i32>,
+    if_match: &IfMatch,
     patch: &TrackPatch,
 ) -> ApiResult<TrackRow> {
     let current = find_track(conn, year, slug)?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
-    }
+    if_match.check(current.version)?;
     let target = tracks::table.find(current.id).filter(tracks::version.eq(current.version));
     match diesel::update(target).set(patch).returning(TrackRow::as_returning()).get_result(conn).optional() {
         Ok(Some(row)) => Ok(row),
@@ -173,8 +174,12 @@ pub fn update_track(
     }
 }
 
-pub fn delete_track(conn: &mut PgConnection, year: i32, slug: &str) -> ApiResult<()> {
+/// Deletes a track at the version `If-Match` names (refused while events use it).
+pub fn delete_track(conn: &mut PgConnection, year: i32, slug: &str, if_match: &IfMatch) -> ApiResult<()> {
     let track = find_track(conn, year, slug)?;
-    diesel::delete(tracks::table.find(track.id)).execute(conn)?;
-    Ok(())
+    if_match.check(track.version)?;
+    match diesel::delete(tracks::table.find(track.id).filter(tracks::version.eq(track.version))).execute(conn)? {
+        0 => Err(ApiError::PreconditionFailed(format!("v{}", track.version))),
+        _ => Ok(()),
+    }
 }

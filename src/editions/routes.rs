@@ -5,7 +5,7 @@ use super::repo;
 use crate::auth::{Admin, Then};
 use crate::db;
 use crate::error::{ApiResult, Problem};
-use crate::http::conditional::{Conditional, expected_version, version_etag};
+use crate::http::conditional::{Conditional, if_match, version_etag};
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
@@ -117,9 +117,9 @@ pub async fn update_edition(
     admin_then_body: Then<Admin, ValidJson<EditionPatch>>,
 ) -> ApiResult<HttpResponse> {
     let Then(_, patch) = admin_then_body;
-    let expected = expected_version(&request)?;
+    let if_match = if_match(&request)?;
     let year = year.into_inner();
-    let edition = db::run(&state.pool, move |conn| repo::update(conn, year, expected, &patch.0)).await?;
+    let edition = db::run(&state.pool, move |conn| repo::update(conn, year, &if_match, &patch.0)).await?;
     Ok(Conditional::ok().etag(edition_etag(&edition)).json(&request, &edition))
 }
 
@@ -139,11 +139,13 @@ pub async fn update_edition(
 #[delete("/editions/{year}")]
 pub async fn delete_edition(
     state: web::Data<AppState>,
+    request: HttpRequest,
     _admin: Admin,
     year: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
+    let if_match = if_match(&request)?;
     let year = year.into_inner();
-    db::run(&state.pool, move |conn| repo::delete(conn, year)).await?;
+    db::run(&state.pool, move |conn| repo::delete(conn, year, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -242,10 +244,10 @@ pub async fn update_track(
     admin_then_body: Then<Admin, ValidJson<TrackPatch>>,
 ) -> ApiResult<HttpResponse> {
     let Then(_, patch) = admin_then_body;
-    let expected = expected_version(&request)?;
+    let if_match = if_match(&request)?;
     let (year, slug) = path.into_inner();
     let track = TrackOut::from(
-        db::run(&state.pool, move |conn| repo::update_track(conn, year, &slug, expected, &patch.0)).await?,
+        db::run(&state.pool, move |conn| repo::update_track(conn, year, &slug, &if_match, &patch.0)).await?,
     );
     Ok(Conditional::ok().etag(version_etag(track.version, None)).json(&request, &track))
 }
@@ -266,10 +268,12 @@ pub async fn update_track(
 #[delete("/editions/{year}/tracks/{slug}")]
 pub async fn delete_track(
     state: web::Data<AppState>,
+    request: HttpRequest,
     _admin: Admin,
     path: web::Path<(i32, String)>,
 ) -> ApiResult<HttpResponse> {
+    let if_match = if_match(&request)?;
     let (year, slug) = path.into_inner();
-    db::run(&state.pool, move |conn| repo::delete_track(conn, year, &slug)).await?;
+    db::run(&state.pool, move |conn| repo::delete_track(conn, year, &slug, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,6 +12,7 @@ use super::model::{EventForm, EventRow, EventStatus, HistoryAction, Publication,
 use super::rules::Completeness;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::repo::Geography;
+use crate::http::conditional::IfMatch;
 use crate::http::fields::slugify;
 use crate::organizers::model::OrganizerRow;
 use crate::schema::{event_labs, event_sessions, events};
@@ -31,7 +32,7 @@ pub fn find_row(conn: &mut PgConnection, key: &str) -> ApiResult<EventRow> {
 }
 
 /// The row, locked for the rest of the transaction, at the version the writer expects.
-pub fn lock_row(conn: &mut PgConnection, id: Uuid, expected_version: Option<i32>) -> ApiResult<EventRow> {
+pub fn lock_row(conn: &mut PgConnection, id: Uuid, if_match: &IfMatch) -> ApiResult<EventRow> {
     let row: EventRow = events::table
         .find(id)
         .for_update()
@@ -39,10 +40,8 @@ pub fn lock_row(conn: &mut PgConnection, id: Uuid, expected_version: Option<i32>
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found(&id.to_string()))?;
-    match expected_version {
-        Some(expected) if expected != row.version => Err(ApiError::PreconditionFailed(format!("v{expected}"))),
-        _ => Ok(row),
-    }
+    if_match.check(row.version)?;
+    Ok(row)
 }
 
 /// A slug no other event has: the title's with the year, then `-2`, `-3`…
@@ -145,11 +144,11 @@ pub fn update(
     geo: &Geography,
     actor: &Actor,
     id: Uuid,
-    expected_version: Option<i32>,
+    if_match: &IfMatch,
     patch: &Map<String, Value>,
 ) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
-        let current = lock_row(conn, id, expected_version)?;
+        let current = lock_row(conn, id, if_match)?;
         let before = form_of(conn, &current)?;
         let mut merged = serde_json::to_value(&before).map_err(ApiError::internal)?;
         merge_patch(&mut merged, &Value::Object(patch.clone()));
@@ -212,9 +211,9 @@ fn check_status_change(current: EventStatus, wanted: Option<EventStatus>) -> Api
 }
 
 /// Deletes a draft. Anything else is withdrawn or cancelled, never lost.
-pub fn delete_draft(conn: &mut PgConnection, id: Uuid, expected_version: Option<i32>) -> ApiResult<()> {
+pub fn delete_draft(conn: &mut PgConnection, id: Uuid, if_match: &IfMatch) -> ApiResult<()> {
     conn.transaction(|conn| {
-        let row = lock_row(conn, id, expected_version)?;
+        let row = lock_row(conn, id, if_match)?;
         if row.publication() != Publication::Draft {
             return Err(ApiError::conflict_on(
                 "publication",

@@ -13,7 +13,7 @@ use super::workflow::{self, Transition};
 use crate::auth::{Authenticated, Caller, Scope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::conditional::{Conditional, expected_version};
+use crate::http::conditional::{Conditional, if_match};
 use crate::http::json::{OptionalJson, ValidJson};
 use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
@@ -161,10 +161,10 @@ pub async fn update_event(
     if !actor.acts_for(row.organizer_id) {
         return Err(ApiError::Forbidden("only the organizer's members and admins change its events".into()));
     }
-    let expected = expected_version(&request)?;
+    let if_match = if_match(&request)?;
     let geo = state.geo.clone();
     let event = db::run(&state.pool, move |conn| {
-        let updated = repo::update(conn, &geo, &actor, row.id, expected, &patch.0.0)?;
+        let updated = repo::update(conn, &geo, &actor, row.id, &if_match, &patch.0.0)?;
         present_one(conn, &geo, updated)
     })
     .await?;
@@ -197,8 +197,8 @@ pub async fn delete_event(
     if !actor.acts_for(row.organizer_id) {
         return Err(ApiError::Forbidden("only the organizer's members and admins delete its drafts".into()));
     }
-    let expected = expected_version(&request)?;
-    db::run(&state.pool, move |conn| repo::delete_draft(conn, row.id, expected)).await?;
+    let if_match = if_match(&request)?;
+    db::run(&state.pool, move |conn| repo::delete_draft(conn, row.id, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -211,10 +211,10 @@ async fn transition(
 ) -> ApiResult<HttpResponse> {
     let actor = writer(caller)?;
     let row = load_visible(state, caller, key).await?;
-    let expected = expected_version(request)?;
+    let if_match = if_match(request)?.or_any();
     let (geo, now) = (state.geo.clone(), state.clock.now());
     let event = db::run(&state.pool, move |conn| {
-        let updated = workflow::apply(conn, &geo, &actor, row.id, expected, transition, now)?;
+        let updated = workflow::apply(conn, &geo, &actor, row.id, &if_match, transition, now)?;
         present_one(conn, &geo, updated)
     })
     .await?;

@@ -13,6 +13,7 @@ use super::repo::lock_row;
 use super::rules::Completeness;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::repo::Geography;
+use crate::http::conditional::IfMatch;
 use crate::schema::events;
 
 /// A transition asked for.
@@ -78,12 +79,12 @@ pub fn apply(
     geo: &Geography,
     actor: &Actor,
     id: Uuid,
-    expected_version: Option<i32>,
+    if_match: &IfMatch,
     transition: Transition,
     now: DateTime<Utc>,
 ) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
-        let current = lock_row(conn, id, expected_version)?;
+        let current = lock_row(conn, id, if_match)?;
         if transition.admins_only() && !actor.is_admin() {
             return Err(ApiError::Forbidden(format!("only admins may {} events", transition.name())));
         }

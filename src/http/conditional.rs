@@ -1,7 +1,9 @@
 //! The one conditional-request helper: ETag / Last-Modified on reads, 304 on revalidation,
-//! and `If-Match` for optimistic concurrency on writes.
+//! and `If-Match` for optimistic concurrency on writes (required on versioned resources).
 
-use actix_web::http::header::{self, HeaderValue};
+use std::ops::Not;
+
+use actix_web::http::header::{self, EntityTag, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -19,25 +21,82 @@ pub fn version_etag(version: i32, salt: Option<&str>) -> String {
     }
 }
 
-/// The version a write expects, from `If-Match` (absent or `*`: no expectation).
-/// A tag this service never issued can match nothing, hence 412.
-pub fn expected_version(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    let Some(raw) = request.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let raw = raw.to_str().map_err(|_| ApiError::PreconditionFailed("an unreadable If-Match".into()))?.trim();
-    if raw == "*" {
-        return Ok(None);
-    }
-    let tag = raw.trim_start_matches("W/").trim_matches('"');
-    let digits = tag.strip_prefix('v').map(|rest| rest.split('-').next().unwrap_or(""));
-    digits.and_then(|d| d.parse::<i32>().ok()).map(Some).ok_or_else(|| ApiError::PreconditionFailed(raw.to_string()))
+/// What a write's `If-Match` asks (RFC 9110 §13.1.1), evaluated once the resource is locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No `If-Match`: a versioned resource answers 428 (RFC 6585), so that a client that never
+    /// sends it cannot silently overwrite a colleague's change.
+    Absent,
+    /// `If-Match: *`: any current version.
+    Any,
+    /// The versions named by strong tags this service issued (`"v3"`, `"v3-…"`). Weak tags and
+    /// tags it never issued match nothing (strong comparison).
+    Versions(Vec<i32>),
 }
 
-/// Refuses the write when `If-Match` names another version than the current one.
-pub fn check_version(request: &HttpRequest, current: i32) -> Result<(), ApiError> {
-    match expected_version(request)? {
-        Some(expected) if expected != current => Err(ApiError::PreconditionFailed(format!("v{expected}"))),
-        _ => Ok(()),
+impl IfMatch {
+    /// Checks the current version of a resource that requires `If-Match`.
+    pub fn check(&self, current: i32) -> Result<(), ApiError> {
+        match self {
+            IfMatch::Absent => Err(ApiError::PreconditionRequired),
+            IfMatch::Any => Ok(()),
+            IfMatch::Versions(versions) if versions.contains(&current) => Ok(()),
+            IfMatch::Versions(_) => Err(ApiError::PreconditionFailed(format!("v{current}"))),
+        }
     }
+
+    /// For writes where `If-Match` is optional (transitions): absent means any version.
+    pub fn or_any(self) -> Self {
+        if self == IfMatch::Absent { IfMatch::Any } else { self }
+    }
+}
+
+/// Reads `If-Match`: `*`, or a list of entity tags (several headers count as one list).
+pub fn if_match(request: &HttpRequest) -> Result<IfMatch, ApiError> {
+    let mut values = request.headers().get_all(header::IF_MATCH).peekable();
+    if values.peek().is_none() {
+        return Ok(IfMatch::Absent);
+    }
+    let unreadable = || ApiError::bad_param("If-Match", "must be `*` or a list of entity tags such as `\"v3\"`");
+    let mut versions = Vec::new();
+    for value in values {
+        let value = value.to_str().map_err(|_| unreadable())?;
+        for tag in split_tags(value) {
+            if tag == "*" {
+                return Ok(IfMatch::Any);
+            }
+            let tag = tag.parse::<EntityTag>().map_err(|_| unreadable())?;
+            if let Some(version) = tag.weak.not().then(|| version_of(tag.tag())).flatten() {
+                versions.push(version);
+            }
+        }
+    }
+    Ok(IfMatch::Versions(versions))
+}
+
+/// Splits a list of entity tags on the commas between them (a tag itself holds no `"` but may
+/// hold a comma).
+fn split_tags(value: &str) -> Vec<&str> {
+    let mut tags = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (index, character) in value.char_indices() {
+        match character {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                tags.push(value[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    tags.push(value[start..].trim());
+    tags.into_iter().filter(|tag| !tag.is_empty()).collect()
+}
+
+/// `v3` or `v3-…` → 3: the version an ETag of this service carries.
+fn version_of(opaque: &str) -> Option<i32> {
+    let rest = opaque.strip_prefix('v')?;
+    rest.split('-').next()?.parse().ok()
 }
 
 fn content_etag(body: &[u8]) -> String {
@@ -45,9 +104,10 @@ fn content_etag(body: &[u8]) -> String {
     format!("W/\"{}\"", hex::encode(&digest[..12]))
 }
 
+/// `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
 fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    if_none_match.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
+    split_tags(if_none_match).into_iter().any(|candidate| candidate == "*" || bare(candidate) == bare(etag))
 }
 
 /// A JSON answer with validators. For GET and HEAD it answers 304 when the client's copy is current.
@@ -139,4 +199,56 @@ fn not_modified(request: &HttpRequest, etag: &str, last_modified: Option<DateTim
 
 fn httpdate(at: DateTime<Utc>) -> String {
     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn parsed(values: &[&str]) -> IfMatch {
+        let mut request = TestRequest::default();
+        for value in values {
+            request = request.append_header((header::IF_MATCH, *value));
+        }
+        if_match(&request.to_http_request()).unwrap()
+    }
+
+    #[test]
+    fn if_match_reads_star_lists_and_several_headers() {
+        assert_eq!(parsed(&[]), IfMatch::Absent);
+        assert_eq!(parsed(&["*"]), IfMatch::Any);
+        assert_eq!(parsed(&["\"v3\""]), IfMatch::Versions(vec![3]));
+        assert_eq!(parsed(&["\"v2\", \"v3-open\""]), IfMatch::Versions(vec![2, 3]));
+        assert_eq!(parsed(&["\"v2\"", "\"v4-running-shut\""]), IfMatch::Versions(vec![2, 4]));
+    }
+
+    #[test]
+    fn weak_and_foreign_tags_match_nothing() {
+        assert_eq!(parsed(&["W/\"v3\""]), IfMatch::Versions(vec![]));
+        assert_eq!(parsed(&["\"abc\""]), IfMatch::Versions(vec![]));
+        assert!(matches!(parsed(&["W/\"v3\""]).check(3), Err(ApiError::PreconditionFailed(_))));
+    }
+
+    #[test]
+    fn a_missing_if_match_is_428_and_a_stale_one_412() {
+        assert!(matches!(IfMatch::Absent.check(3), Err(ApiError::PreconditionRequired)));
+        assert!(matches!(IfMatch::Versions(vec![2]).check(3), Err(ApiError::PreconditionFailed(_))));
+        assert!(IfMatch::Versions(vec![2, 3]).check(3).is_ok());
+        assert!(IfMatch::Absent.or_any().check(3).is_ok());
+    }
+
+    #[test]
+    fn a_malformed_if_match_is_a_400_naming_the_header() {
+        let request = TestRequest::default().insert_header((header::IF_MATCH, "v3")).to_http_request();
+        assert!(matches!(if_match(&request), Err(ApiError::BadRequest { .. })));
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_and_reads_lists() {
+        assert!(etag_matches("\"a\", W/\"b\"", "W/\"b\""));
+        assert!(etag_matches("W/\"v3\"", "\"v3\""));
+        assert!(!etag_matches("\"c\"", "\"v3\""));
+    }
 }

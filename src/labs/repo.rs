@@ -4,6 +4,7 @@ use uuid::Uuid;
 use super::model::{FigureForm, FigureRow, LabChanges, LabForm, LabOut, LabPatch, LabRow, check_founded_year};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::geo::repo::Geography;
+use crate::http::conditional::IfMatch;
 use crate::http::fields::slugify;
 use crate::schema::{lab_figures, labs, organizers};
 
@@ -23,7 +24,7 @@ fn find_row(conn: &mut PgConnection, slug: &str) -> ApiResult<LabRow> {
 /// The lab a write is about to change, locked until the transaction ends, after checking that
 /// it is still the version the client read (`If-Match`): a concurrent writer cannot slip in
 /// between the check and the write.
-fn lock_current(conn: &mut PgConnection, slug: &str, expected_version: Option<i32>) -> ApiResult<LabRow> {
+fn lock_current(conn: &mut PgConnection, slug: &str, if_match: &IfMatch) -> ApiResult<LabRow> {
     let current = labs::table
         .filter(labs::slug.eq(slug))
         .select(LabRow::as_select())
@@ -31,9 +32,7 @@ fn lock_current(conn: &mut PgConnection, slug: &str, expected_version: Option<i3
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found(slug))?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
-    }
+    if_match.check(current.version)?;
     Ok(current)
 }
 
@@ -139,11 +138,11 @@ pub fn update(
     conn: &mut PgConnection,
     geo: &Geography,
     slug: &str,
-    expected_version: Option<i32>,
+    if_match: &IfMatch,
     patch: LabPatch,
 ) -> ApiResult<LabOut> {
     conn.transaction(|conn| {
-        let current = lock_current(conn, slug, expected_version)?;
+        let current = lock_current(conn, slug, if_match)?;
         let mut errors = patch.check();
         errors.extend(check_references(conn, geo, patch.region.as_deref(), patch.organizer_id.flatten())?);
         if !errors.is_empty() {
@@ -166,21 +165,21 @@ pub fn delete(conn: &mut PgConnection, slug: &str) -> ApiResult<()> {
     }
 }
 
-/// Sets a year's figures, replacing what was there, when `expected_version` (from If-Match)
+/// Sets a year's figures, replacing what was there, when `If-Match`
 /// is the lab's current one: the figures are part of the lab.
 pub fn put_figures(
     conn: &mut PgConnection,
     geo: &Geography,
     slug: &str,
     year: i32,
-    expected_version: Option<i32>,
+    if_match: &IfMatch,
     form: &FigureForm,
 ) -> ApiResult<LabOut> {
     if !(2014..=2100).contains(&year) {
         return Err(ApiError::bad_param("year", "must be between 2014 and 2100"));
     }
     conn.transaction(|conn| {
-        let lab = lock_current(conn, slug, expected_version)?;
+        let lab = lock_current(conn, slug, if_match)?;
         upsert_figures(conn, &lab, year, form)?;
         find(conn, geo, slug)
     })

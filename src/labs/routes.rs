@@ -5,7 +5,7 @@ use super::repo;
 use crate::auth::{Admin, Then};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::conditional::{Conditional, expected_version, version_etag};
+use crate::http::conditional::{Conditional, if_match, version_etag};
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, page};
 use crate::http::query::Query;
@@ -122,9 +122,9 @@ pub async fn update_lab(
     admin_then_body: Then<Admin, ValidJson<LabPatch>>,
 ) -> ApiResult<HttpResponse> {
     let Then(_, patch) = admin_then_body;
-    let expected = expected_version(&request)?;
+    let if_match = if_match(&request)?;
     let geo = state.geo.clone();
-    let lab = db::run(&state.pool, move |conn| repo::update(conn, &geo, &slug, expected, patch.0)).await?;
+    let lab = db::run(&state.pool, move |conn| repo::update(conn, &geo, &slug, &if_match, patch.0)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 
@@ -172,10 +172,10 @@ pub async fn put_figures(
     admin_then_body: Then<Admin, ValidJson<FigureForm>>,
 ) -> ApiResult<HttpResponse> {
     let Then(_, form) = admin_then_body;
-    let expected = expected_version(&request)?;
+    let if_match = if_match(&request)?;
     let (slug, year) = path.into_inner();
     let geo = state.geo.clone();
-    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &geo, &slug, year, expected, &form.0)).await?;
+    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &geo, &slug, year, &if_match, &form.0)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 

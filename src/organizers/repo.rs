@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::model::{OrganizerForm, OrganizerKind, OrganizerPatch, OrganizerRow, resolve_place};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::repo::Geography;
+use crate::http::conditional::IfMatch;
 use crate::http::fields::slugify;
 use crate::schema::organizers;
 
@@ -149,12 +150,12 @@ struct OrganizerChanges {
     contact_email: Option<String>,
 }
 
-/// Applies a patch when `expected_version` (from If-Match) is current.
+/// Applies a patch when `If-Match` is current.
 pub fn update(
     conn: &mut PgConnection,
     geo: &Geography,
     id: Uuid,
-    expected_version: Option<i32>,
+    if_match: &IfMatch,
     patch: OrganizerPatch,
 ) -> ApiResult<OrganizerRow> {
     conn.transaction(|conn| {
@@ -165,9 +166,7 @@ pub fn update(
             .first(conn)
             .optional()?
             .ok_or_else(|| not_found(&id.to_string()))?;
-        if expected_version.is_some_and(|v| v != current.version) {
-            return Err(ApiError::PreconditionFailed(format!("v{}", expected_version.unwrap_or_default())));
-        }
+        if_match.check(current.version)?;
         let mut errors = patch.check();
         // The place is checked as it will be after the patch.
         // A new department without a region moves the organizer to that department's region;

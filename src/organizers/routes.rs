@@ -10,7 +10,7 @@ use super::repo::{self, OrganizerQuery};
 use crate::auth::{Admin, Authenticated, Caller, Principal};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::conditional::{Conditional, expected_version, version_etag};
+use crate::http::conditional::{Conditional, if_match, version_etag};
 use crate::http::fields::split_list;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, page};
@@ -152,9 +152,9 @@ pub async fn update_organizer(
     let caller = caller.caller();
     let row = load_visible(&state, &caller, id.into_inner()).await?;
     member_or_admin(&caller, row.id)?.require_session()?;
-    let expected = expected_version(&request)?;
+    let if_match = if_match(&request)?;
     let geo = state.geo.clone();
-    let updated = db::run(&state.pool, move |conn| repo::update(conn, &geo, row.id, expected, patch.0)).await?;
+    let updated = db::run(&state.pool, move |conn| repo::update(conn, &geo, row.id, &if_match, patch.0)).await?;
     let organizer = present(&state, &caller, updated);
     Ok(organizer_response(&request, &organizer))
 }

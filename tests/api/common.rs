@@ -197,14 +197,36 @@ impl TestApp {
         self.json("POST", path, token, body).await
     }
 
+    /// A PATCH as a careful client sends it: with `If-Match` holding the current ETag, read
+    /// first as `token` sees it. (Tests of `If-Match` itself use `json_with`.)
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.json("PATCH", path, token, body).await
+        self.write_current("PATCH", path, token, Some(body)).await
     }
 
+    /// A DELETE with `If-Match` holding the current ETag, as for `patch`.
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
-        let mut request = test::TestRequest::delete().uri(path);
+        self.write_current("DELETE", path, token, None).await
+    }
+
+    /// A write with the current ETag in `If-Match` when the resource can be read; without it
+    /// otherwise (so that a missing or hidden resource still answers what it answers).
+    async fn write_current(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        // A lab's figures are part of the lab: the lab's ETag guards them.
+        let resource = path.find("/figures/").map_or(path, |at| &path[..at]);
+        let read = match token {
+            Some(token) => self.get_as(resource, token).await,
+            None => self.get(resource).await,
+        };
+        let etag = read.status.is_success().then(|| read.header("etag")).flatten();
+        let mut request = test::TestRequest::default().method(method.parse().unwrap()).uri(path);
+        if let Some(body) = body {
+            request = request.set_json(body);
+        }
         if let Some(token) = token {
             request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        if let Some(etag) = etag {
+            request = request.insert_header(("if-match", etag));
         }
         self.send(request).await
     }
@@ -269,8 +291,9 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// A PUT with `If-Match` holding the current ETag, as for `patch`.
     pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.json("PUT", path, token, body).await
+        self.write_current("PUT", path, token, Some(body)).await
     }
 
     /// A GET with extra headers (`If-None-Match`…).

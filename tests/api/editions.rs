@@ -639,3 +639,18 @@ async fn organizer_writes_are_403_problems() {
     // Reading is for everyone, organizers included.
     assert_eq!(app.get_as("/api/v1/editions/2030", &organizer).await.json()["year"], 2030);
 }
+
+#[actix_web::test]
+async fn deleting_an_edition_or_a_track_needs_its_current_etag() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    app.post(EDITIONS, Some(&token), common::edition_body(2030)).await;
+    let track = json!({"slug": "agents", "name": "Agents", "position": 1});
+    app.post("/api/v1/editions/2030/tracks", Some(&token), track).await;
+    for path in ["/api/v1/editions/2030/tracks/agents", "/api/v1/editions/2030"] {
+        app.json_with("DELETE", path, Some(&token), &[], json!(null)).await.problem(428);
+        app.json_with("DELETE", path, Some(&token), &[("if-match", "\"v99\"")], json!(null)).await.problem(412);
+        assert_eq!(app.delete(path, Some(&token)).await.status.as_u16(), 204, "{path}");
+        app.get(path).await.problem(404);
+    }
+}

@@ -672,3 +672,46 @@ async fn a_title_of_spaces_is_no_title() {
     let reply = w.app.patch(&path, Some(&w.member), json!({"title": " \t  "})).await;
     assert_eq!(reply.problem_fields(422), vec!["title"]);
 }
+
+#[actix_web::test]
+async fn a_change_without_if_match_is_428_and_says_how_to_get_the_etag() {
+    let w = world().await;
+    let path = path_of(&w.create(event_body()).await);
+    let refused = w.app.json_with("PATCH", &path, Some(&w.member), &[], json!({"title": "Sans version"})).await;
+    let problem = refused.problem(428);
+    assert_eq!(problem["errors"][0]["field"], "If-Match");
+    assert!(problem["detail"].as_str().unwrap().contains("ETag"), "{problem}");
+    w.app.json_with("DELETE", &path, Some(&w.member), &[], json!(null)).await.problem(428);
+    assert_eq!(w.app.get_as(&path, &w.member).await.json()["title"], event_body()["title"], "nothing was written");
+}
+
+#[actix_web::test]
+async fn if_match_compares_strongly_and_takes_a_list_of_tags() {
+    let w = world().await;
+    let event = w.create(event_body()).await;
+    let path = path_of(&event);
+    let etag = w.app.get_as(&path, &w.member).await.header("etag").unwrap();
+    let weak = format!("W/{etag}");
+    let headers = [("if-match", weak.as_str())];
+    w.app.json_with("PATCH", &path, Some(&w.member), &headers, json!({"title": "Faible"})).await.problem(412);
+    let list = format!("\"v99\", {etag}");
+    let accepted =
+        w.app.json_with("PATCH", &path, Some(&w.member), &[("if-match", &list)], json!({"title": "Par liste"})).await;
+    assert_eq!(accepted.status.as_u16(), 200, "{}", String::from_utf8_lossy(&accepted.body));
+    let star = w.app.json_with("PATCH", &path, Some(&w.member), &[("if-match", "*")], json!({"title": "Étoile"})).await;
+    assert_eq!(star.json()["title"], "Étoile");
+    let malformed =
+        w.app.json_with("PATCH", &path, Some(&w.member), &[("if-match", "v3")], json!({"title": "X"})).await;
+    assert_eq!(malformed.problem_fields(400), vec!["If-Match"]);
+}
+
+#[actix_web::test]
+async fn transitions_take_an_optional_if_match() {
+    let w = world().await;
+    let path = path_of(&w.create(event_body()).await);
+    let submit = format!("{path}/submit");
+    let headers = [("if-match", "\"v99\"")];
+    w.app.json_with("POST", &submit, Some(&w.member), &headers, json!({})).await.problem(412);
+    let submitted = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    assert_eq!(submitted.json()["publication"], "submitted");
+}
