@@ -11,6 +11,7 @@ use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem};
+use crate::http::protocol::{self, RouteMethods, SecurityHeaders};
 use crate::http::{fallback, request_id};
 use crate::state::AppState;
 use crate::{accounts, auth, editions, events, geo, health, labs, organizers};
@@ -93,14 +94,18 @@ pub fn build_app(
         .expose_headers(["etag", "last-modified", "location", "retry-after", "x-request-id"])
         .max_age(3600);
     let app = App::new()
+        .app_data(web::Data::new(SecurityHeaders::new(state.settings.hsts_max_age_secs)))
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(fallback::path_error))
         .wrap(Compress::default())
         .wrap(cors)
+        .wrap(from_fn(protocol::head_as_get))
+        .wrap(from_fn(protocol::security_headers))
         .wrap(from_fn(request_id::middleware))
         .into_utoipa_app();
     let (app, spec) = documented(app).split_for_parts();
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+    app.app_data(web::Data::new(RouteMethods::from_spec(&spec)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(fallback::not_found_or_wrong_method))
 }

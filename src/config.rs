@@ -53,6 +53,11 @@ pub struct Settings {
     #[arg(long, env = "MIP_TRUST_FORWARDED", default_value_t = false, global = true)]
     pub trust_forwarded: bool,
 
+    /// `Strict-Transport-Security` max-age in seconds, for a service reached over HTTPS only
+    /// (0: not sent, the default, since TLS usually ends at a proxy that may set it itself).
+    #[arg(long, env = "MIP_HSTS_MAX_AGE", default_value_t = 0, global = true)]
+    pub hsts_max_age_secs: u64,
+
     /// Log filter (`info`, `mip=debug,actix_web=info`); `RUST_LOG` works too.
     #[arg(long, env = "MIP_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -79,6 +84,7 @@ impl Settings {
             login_window_secs: 900,
             auth_rate_per_minute: 1000,
             trust_forwarded: false,
+            hsts_max_age_secs: 0,
             log: "warn".into(),
             log_format: LogFormat::Text,
         }

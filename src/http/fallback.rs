@@ -1,17 +1,18 @@
 //! problem+json for what actix answers by itself: unknown routes, wrong methods, bad paths.
 
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+use super::protocol::{RouteMethods, with_allow};
 
 use crate::error::{ApiError, FieldError};
 
-/// The default service: 405 when the path exists under another method, 404 otherwise.
+/// The default service: 405 with `Allow` when the path exists under another method, 404 otherwise.
 pub async fn not_found_or_wrong_method(request: HttpRequest) -> HttpResponse {
-    let error = if request.resource_map().has_resource(request.path()) {
-        ApiError::MethodNotAllowed
-    } else {
-        ApiError::NotFound(format!("route `{}`", request.path()))
-    };
-    error.error_response()
+    if !request.resource_map().has_resource(request.path()) {
+        return ApiError::NotFound(format!("route `{}`", request.path())).error_response();
+    }
+    let allow = request.app_data::<web::Data<RouteMethods>>().and_then(|routes| routes.allow(request.path()));
+    with_allow(ApiError::MethodNotAllowed.error_response(), allow)
 }
 
 /// For `web::Path` parameters that do not parse (a year that is not a number).

@@ -5,6 +5,7 @@ pub mod fallback;
 pub mod fields;
 pub mod json;
 pub mod pagination;
+pub mod protocol;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;

@@ -253,3 +253,46 @@ fn no_enum_of_the_document_lists_a_rust_variant_name() {
     walk(&serde_json::to_value(mip::app::openapi()).unwrap(), "", &mut found);
     assert!(found.is_empty(), "{found:#?}");
 }
+
+#[actix_web::test]
+async fn head_answers_as_get_on_every_get_resource() {
+    let app = common::spawn().await;
+    for path in ["/api/v1/events", "/api/v1/editions", "/api/v1/regions", "/api/v1/labs", "/health/live"] {
+        let get = app.get(path).await;
+        let head = app.send(TestRequest::default().method(actix_web::http::Method::HEAD).uri(path)).await;
+        assert_eq!(head.status.as_u16(), 200, "HEAD {path}");
+        assert_eq!(head.header("etag"), get.header("etag"), "HEAD {path} validates like GET");
+    }
+    let missing = app.send(TestRequest::default().method(actix_web::http::Method::HEAD).uri("/api/v1/editions/1999"));
+    assert_eq!(missing.await.status.as_u16(), 404);
+}
+
+#[actix_web::test]
+async fn a_405_says_which_methods_the_path_allows() {
+    let app = common::spawn().await;
+    let reply = app.send(TestRequest::put().uri("/api/v1/events")).await;
+    reply.problem(405);
+    assert_eq!(reply.header("allow").as_deref(), Some("GET, HEAD, OPTIONS, POST"));
+    let reply = app.send(TestRequest::post().uri("/api/v1/events/some-slug")).await;
+    reply.problem(405);
+    assert_eq!(reply.header("allow").as_deref(), Some("DELETE, GET, HEAD, OPTIONS, PATCH"));
+}
+
+#[actix_web::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = common::spawn().await;
+    for path in ["/api/v1/editions", "/api/v1/nowhere", "/docs/"] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(reply.header("referrer-policy").as_deref(), Some("no-referrer"), "{path}");
+        let policy = reply.header("content-security-policy").unwrap_or_default();
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        assert!(reply.header("strict-transport-security").is_none(), "HSTS is off unless configured");
+    }
+    let docs = app.get("/docs/").await.header("content-security-policy").unwrap();
+    assert!(docs.contains("script-src 'self'") && !docs.contains("http"), "{docs}");
+    let https =
+        common::spawn_with(|db| mip::config::Settings { hsts_max_age_secs: 31_536_000, ..common::settings(db) });
+    let reply = https.await.get("/api/v1/editions").await;
+    assert_eq!(reply.header("strict-transport-security").as_deref(), Some("max-age=31536000; includeSubDomains"));
+}
