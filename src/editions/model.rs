@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::error::FieldError;
-use crate::http::fields::{check_nullable_length, nullable, validate_slug};
+use crate::http::fields::{MAX_YEAR, MIN_YEAR, check_nullable_length, nullable, validate_slug};
 use crate::schema::{editions, tracks};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -68,6 +68,12 @@ impl Phase {
 }
 
 /// Midnight in Paris at the start of `day`: editions are French calendar days.
+/// The next day; dates are bounded on input (`http::fields::MAX_YEAR`), and this cannot panic
+/// even on a date that was not.
+pub fn day_after(day: NaiveDate) -> NaiveDate {
+    day.succ_opt().unwrap_or(day)
+}
+
 pub fn paris_midnight(day: NaiveDate) -> DateTime<Utc> {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     Paris.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
@@ -76,7 +82,7 @@ pub fn paris_midnight(day: NaiveDate) -> DateTime<Utc> {
 impl EditionRow {
     /// The edition's period as instants: from its first day's start to its last day's end.
     pub fn period(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (paris_midnight(self.starts_on), paris_midnight(self.ends_on + chrono::Days::new(1)))
+        (paris_midnight(self.starts_on), paris_midnight(day_after(self.ends_on)))
     }
 
     pub fn referencing_open_at(&self, now: DateTime<Utc>) -> bool {
@@ -240,6 +246,20 @@ pub struct EditionDates {
 /// The edition rules: the month ends after it starts; referencing closes after it opens, and
 /// before or during the month (organizers may still reference while it runs).
 pub fn check_dates(dates: &EditionDates) -> Vec<FieldError> {
+    let years = (MIN_YEAR..=MAX_YEAR, format!("must be within the years {MIN_YEAR} to {MAX_YEAR}"));
+    let out_of_range: Vec<FieldError> = [
+        ("starts_on", dates.starts_on.year()),
+        ("ends_on", dates.ends_on.year()),
+        ("referencing_opens_at", dates.referencing_opens_at.year()),
+        ("referencing_closes_at", dates.referencing_closes_at.year()),
+    ]
+    .into_iter()
+    .filter(|(_, year)| !years.0.contains(year))
+    .map(|(field, _)| FieldError::new(field, "out_of_range", years.1.clone()))
+    .collect();
+    if !out_of_range.is_empty() {
+        return out_of_range;
+    }
     let mut errors = Vec::new();
     if dates.ends_on < dates.starts_on {
         errors.push(FieldError::new("ends_on", "before_start", "must not be before starts_on"));
@@ -247,7 +267,7 @@ pub fn check_dates(dates: &EditionDates) -> Vec<FieldError> {
     if dates.referencing_closes_at <= dates.referencing_opens_at {
         errors.push(FieldError::new("referencing_closes_at", "before_open", "must be after referencing_opens_at"));
     }
-    let month_end = paris_midnight(dates.ends_on + chrono::Days::new(1));
+    let month_end = paris_midnight(day_after(dates.ends_on));
     if dates.referencing_closes_at > month_end {
         errors.push(FieldError::new(
             "referencing_closes_at",

@@ -1,4 +1,4 @@
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::geo::Place;
-use crate::http::fields::validate_http_url;
+use crate::http::fields::{MAX_YEAR, MIN_YEAR, validate_http_url};
 use crate::organizers::model::OrganizerSummary;
 use crate::schema::{event_history, event_sessions, events};
 
@@ -111,14 +111,17 @@ impl EventTime {
         }
     }
 
+    /// Reads a date-time within the years any date may name (`http::fields::MIN_YEAR`..`MAX_YEAR`).
     pub fn parse(text: &str) -> Option<EventTime> {
         let text = text.trim();
+        let in_range = |year: i32| (MIN_YEAR..=MAX_YEAR).contains(&year);
         if let Ok(exact) = DateTime::parse_from_rfc3339(text) {
-            return Some(EventTime::Exact(exact));
+            return in_range(exact.year()).then_some(EventTime::Exact(exact));
         }
         ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+            .filter(|local| in_range(local.year()))
             .map(EventTime::Local)
     }
 }
@@ -128,7 +131,7 @@ impl<'de> Deserialize<'de> for EventTime {
         let text = String::deserialize(deserializer)?;
         EventTime::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "`{text}` is not a date-time: write 2021-11-24T14:00:00+01:00, or 2021-11-24T14:00 in the event's timezone"
+                "`{text}` is not a date-time between the years {MIN_YEAR} and {MAX_YEAR}: write 2021-11-24T14:00:00+01:00, or 2021-11-24T14:00 in the event's timezone"
             ))
         })
     }

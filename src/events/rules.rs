@@ -1,7 +1,7 @@
 //! The cross-field rules of an event, in one pure function: times, the edition's period, the
 //! place, and what each mode needs. Lengths, URLs and ranges are on the form (validator).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::model::EventForm;
@@ -48,9 +48,14 @@ pub fn check_event(
             chrono_tz::Europe::Paris
         }
     };
-    // The form bounds the raw length; what is stored is trimmed, and three spaces are no title.
-    if form.title.trim().chars().count() < 3 {
-        errors.push(FieldError::new("title", "too_short", "must have at least 3 characters besides spaces"));
+    // The form bounds the raw length; what is stored is trimmed, and three spaces, three dots
+    // or three zero-width spaces are no title.
+    if !readable(&form.title) {
+        errors.push(FieldError::new(
+            "title",
+            "too_short",
+            "must have at least 3 visible characters, one of them a letter or a digit",
+        ));
     }
     let sessions = check_sessions(form, edition, zone, &mut errors);
     let (region, department) = check_place(form, geo, completeness, &mut errors);
@@ -68,6 +73,23 @@ pub fn check_event(
         Err(errors)
     }
 }
+
+/// Characters a reader sees: not spaces, control or format characters (zero-width spaces,
+/// joiners, the byte-order mark, soft hyphens).
+fn visible(c: char) -> bool {
+    let format = matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}');
+    !c.is_whitespace() && !c.is_control() && !format
+}
+
+/// Text a person can read as a title: three visible characters, one a letter or a digit.
+pub fn readable(text: &str) -> bool {
+    text.chars().filter(|c| visible(*c)).count() >= 3 && text.chars().any(char::is_alphanumeric)
+}
+
+/// The longest a session may last: an exhibition open the whole month.
+pub const MAX_SESSION_DAYS: i64 = 31;
+/// How far from its edition's month a session may start or end.
+pub const MAX_DAYS_AROUND_EDITION: i64 = 31;
 
 fn check_sessions(
     form: &EventForm,
@@ -110,6 +132,20 @@ fn check_sessions(
                 format!("sessions[{index}]"),
                 "outside_edition",
                 format!("must overlap the {} edition, from {} to {}", edition.year, edition.starts_on, edition.ends_on),
+            ));
+        } else if ends_at - starts_at > Duration::days(MAX_SESSION_DAYS) {
+            errors.push(FieldError::new(
+                format!("sessions[{index}].ends_at"),
+                "too_long",
+                format!("a session lasts at most {MAX_SESSION_DAYS} days; a series is one session per date"),
+            ));
+        } else if starts_at < period_start - Duration::days(MAX_DAYS_AROUND_EDITION)
+            || ends_at > period_end + Duration::days(MAX_DAYS_AROUND_EDITION)
+        {
+            errors.push(FieldError::new(
+                format!("sessions[{index}]"),
+                "far_from_edition",
+                format!("must start and end within {MAX_DAYS_AROUND_EDITION} days of the {} edition", edition.year),
             ));
         }
         sessions.push((starts_at, ends_at));

@@ -106,10 +106,31 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
     Ok(body.freeze())
 }
 
-/// Parses JSON and names the field that failed, e.g. `sessions[0].starts_at`.
+/// Parses JSON and names the field that failed, e.g. `sessions[0].starts_at`. Text after the
+/// document is refused, and so is a NUL character in any string (PostgreSQL cannot store it).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // `\u0000` is the only way JSON can carry a NUL; the walk that names its field runs only then.
+    if body.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(field) = field_with_nul(&value, String::new())
+    {
+        return Err(ApiError::BadRequest {
+            detail: format!("`{field}` contains a NUL character"),
+            errors: vec![FieldError::new(field, "nul_character", "must not contain a NUL character")],
+        });
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(json_error)?;
+    deserializer.end().map_err(|error| ApiError::BadRequest {
+        detail: format!("the body is not valid JSON: {error}"),
+        errors: vec![FieldError::new("body", "malformed_json", error.to_string())],
+    })?;
+    Ok(value)
+}
+
+/// A parse error, naming the field that failed.
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    {
         let path = error.path().to_string();
         let inner = error.into_inner();
         let syntax = inner.is_syntax() || inner.is_eof();
@@ -124,5 +145,58 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             },
             errors: vec![FieldError::new(field, code, message)],
         }
-    })
+    }
+}
+
+/// The path of the first string (or key) holding a NUL character.
+fn field_with_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let named = |path: &str| if path.is_empty() { "body".to_string() } else { path.to_string() };
+    match value {
+        Value::String(text) if text.contains('\0') => Some(named(&path)),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| field_with_nul(item, format!("{path}[{i}]")))
+        }
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if key.contains('\0') { Some(named(&path)) } else { field_with_nul(item, inner) }
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "only parsed")]
+    struct Form {
+        title: String,
+        tags: Vec<String>,
+    }
+
+    fn refused_field(body: &str) -> String {
+        match parse_json::<Form>(body.as_bytes()) {
+            Err(ApiError::BadRequest { errors, .. }) => errors[0].field.clone(),
+            other => panic!("{body}: not a 400: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_after_the_document_is_refused() {
+        assert_eq!(refused_field(r#"{"title": "a", "tags": []} {"title": "b"}"#), "body");
+        assert_eq!(refused_field(r#"{"title": "a", "tags": []} trailing"#), "body");
+        assert!(parse_json::<Form>(b" {\"title\": \"a\", \"tags\": []}  \r\n").is_ok());
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_naming_its_field() {
+        assert_eq!(refused_field(r#"{"title": "a\u0000b", "tags": []}"#), "title");
+        assert_eq!(refused_field(r#"{"title": "a", "tags": ["x", "\u0000"]}"#), "tags[1]");
+        // A backslash followed by the text u0000 is no NUL.
+        assert!(parse_json::<Form>(br#"{"title": "a\\u0000", "tags": []}"#).is_ok());
+    }
 }

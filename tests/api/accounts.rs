@@ -399,3 +399,16 @@ async fn answers_carrying_tokens_are_never_stored_by_caches() {
         assert!(cache_control.contains("no-store"), "{name}: cache-control `{cache_control}`");
     }
 }
+
+#[actix_web::test]
+async fn a_nul_character_in_login_or_registration_is_a_400_naming_the_field() {
+    let app = common::spawn().await;
+    let login =
+        app.post("/api/v1/auth/login", None, json!({"email": "a\u{0}@x.example", "password": "whatever it is"}));
+    assert_eq!(login.await.problem_fields(400), vec!["email"]);
+    let mut body = registration("b@x.example");
+    body["organizer"]["name"] = json!("Mairie\u{0}");
+    assert_eq!(app.post("/api/v1/auth/register", None, body).await.problem_fields(400), vec!["organizer.name"]);
+    let anonymous = app.get("/api/v1/organizers?q=mairie%00").await;
+    assert_eq!(anonymous.problem_fields(400), vec!["q"]);
+}

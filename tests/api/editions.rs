@@ -654,3 +654,18 @@ async fn deleting_an_edition_or_a_track_needs_its_current_etag() {
         app.get(path).await.problem(404);
     }
 }
+
+#[actix_web::test]
+async fn an_edition_dated_beyond_what_a_calendar_holds_is_refused_not_a_crash() {
+    let app = common::spawn().await;
+    let token = app.admin_token().await;
+    let mut body = common::edition_body(2030);
+    body["ends_on"] = json!("+262142-12-31");
+    assert_eq!(app.post(EDITIONS, Some(&token), body).await.status.as_u16() / 100, 4);
+    let mut body = common::edition_body(2030);
+    body["ends_on"] = json!("9999-12-31");
+    assert_eq!(app.post(EDITIONS, Some(&token), body).await.problem_fields(422), vec!["ends_on"]);
+    app.post(EDITIONS, Some(&token), common::edition_body(2030)).await;
+    let reply = app.patch("/api/v1/editions/2030", Some(&token), json!({"ends_on": "9999-12-31"})).await;
+    assert_eq!(reply.problem_fields(422), vec!["ends_on"]);
+}

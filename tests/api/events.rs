@@ -715,3 +715,52 @@ async fn transitions_take_an_optional_if_match() {
     let submitted = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
     assert_eq!(submitted.json()["publication"], "submitted");
 }
+
+#[actix_web::test]
+async fn a_title_of_punctuation_or_invisible_characters_is_no_title() {
+    let w = world().await;
+    for title in ["...", "- - -", "\u{200B}\u{200B}\u{200B}\u{200B}", "\u{FEFF}\u{2060}\u{200D}", "!?!?"] {
+        let reply = w.app.post("/api/v1/events", Some(&w.member), titled(title)).await;
+        assert_eq!(reply.problem_fields(422), vec!["title"], "{title:?}");
+    }
+    assert_eq!(w.app.post("/api/v1/events", Some(&w.member), titled("C++ ?")).await.status.as_u16(), 201);
+}
+
+#[actix_web::test]
+async fn a_session_cannot_run_for_years_or_far_from_its_edition() {
+    let w = world().await;
+    let start = (Utc::now() + Duration::days(15)).date_naive();
+    let sessions = |starts: String, ends: String| json!({"sessions": [{"starts_at": starts, "ends_at": ends}]});
+    let years = sessions(format!("{start}T10:00"), format!("{}T10:00", start + Duration::days(3 * 365)));
+    let reply = w.app.post("/api/v1/events", Some(&w.member), with(event_body(), years)).await;
+    assert_eq!(reply.problem_fields(422), vec!["sessions[0].ends_at"]);
+    let early = start - Duration::days(70);
+    let far = sessions(format!("{early}T10:00"), format!("{}T10:00", start + Duration::days(1)));
+    let reply = w.app.post("/api/v1/events", Some(&w.member), with(event_body(), far)).await;
+    assert_eq!(reply.problem_fields(422), vec!["sessions[0].ends_at"], "also longer than a month");
+    let before = sessions(format!("{early}T10:00"), format!("{early}T12:00"));
+    let reply = w.app.post("/api/v1/events", Some(&w.member), with(event_body(), before)).await;
+    assert_eq!(reply.problem_fields(422), vec!["sessions[0]"]);
+    let ancient = sessions("-4800-11-05T10:00".into(), "2030-11-05T12:00".into());
+    let reply = w.app.post("/api/v1/events", Some(&w.member), with(event_body(), ancient)).await;
+    assert_eq!(reply.problem_fields(400), vec!["sessions[0].starts_at"]);
+}
+
+#[actix_web::test]
+async fn a_body_with_text_after_the_json_or_a_nul_character_is_a_400_and_saves_nothing() {
+    let w = world().await;
+    let send = |payload: String| {
+        TestRequest::post()
+            .uri("/api/v1/events")
+            .insert_header(("authorization", format!("Bearer {}", w.member)))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(payload)
+    };
+    let trailing = format!("{} {{\"title\": \"second\"}}", event_body());
+    assert_eq!(w.app.send(send(trailing)).await.problem_fields(400), vec!["body"]);
+    let nul = titled("Atelier\u{0}caché").to_string();
+    assert!(nul.contains("\\u0000"));
+    assert_eq!(w.app.send(send(nul)).await.problem_fields(400), vec!["title"]);
+    let listed = w.app.get_as(&format!("/api/v1/organizers/{}/events", w.organizer), &w.member).await;
+    assert_eq!(listed.json()["total"], 0);
+}
