@@ -1,35 +1,13 @@
-//! No secret reaches the logs: passwords, access and refresh tokens, API tokens.
+//! What reaches the logs: no secret (passwords, access and refresh tokens, API tokens), and the
+//! request id on every line of a request, including those written on the blocking pool.
 
 use crate::common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[actix_web::test]
 async fn passwords_and_tokens_never_reach_the_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber =
-        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
-    // Global, in a test binary of its own: a thread-local subscriber misses events whose
-    // callsites other threads have already registered.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
-
+    let logs = common::captured_logs();
     let app = common::spawn().await;
     let session = app
         .post(
@@ -49,8 +27,8 @@ async fn passwords_and_tokens_never_reach_the_logs() {
     app.get_as("/api/v1/me", "forged.token.value").await;
     app.post("/api/v1/auth/refresh", None, json!({"refresh_token": refresh})).await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("served"), "the request log was captured: {logs}");
+    let logs = logs.text();
+    assert!(logs.contains("served"), "the request log was captured");
     for secret in [
         common::PASSWORD,
         "a wrong password",
@@ -61,4 +39,30 @@ async fn passwords_and_tokens_never_reach_the_logs() {
     ] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
+}
+
+#[actix_web::test]
+async fn a_line_logged_on_the_blocking_pool_names_its_request() {
+    let logs = common::captured_logs();
+    let app = common::spawn().await;
+    let session = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "reuse@x.example", "password": common::PASSWORD,
+                   "organizer": {"name": "Mairie", "kind": "local_authority", "department": "35"}}),
+        )
+        .await
+        .json();
+    let refresh = json!({"refresh_token": session["refresh_token"]});
+    app.post("/api/v1/auth/refresh", None, refresh.clone()).await;
+    // Presenting the used token again is logged by the session code, on the blocking pool.
+    let reuse = actix_web::test::TestRequest::post()
+        .uri("/api/v1/auth/refresh")
+        .insert_header(("x-request-id", "reuse-check-7f3a"))
+        .set_json(refresh);
+    app.send(reuse).await.problem(401);
+    let line = logs.text().lines().find(|line| line.contains("refresh token reused")).map(String::from);
+    let line = line.expect("the reuse was logged");
+    assert!(line.contains("reuse-check-7f3a"), "the line lacks its request id: {line}");
 }
