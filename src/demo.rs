@@ -107,6 +107,7 @@ fn load_seed(conn: &mut PgConnection, geo: &Geography, seed: &Seed) -> Result<()
                 referencing_closes_at: edition.referencing_closes_at,
                 changes_require_review: false,
             },
+            chrono::Utc::now(),
         )?;
         for track in &edition.tracks {
             let form = TrackForm {

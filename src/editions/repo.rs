@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -27,10 +27,10 @@ fn tracks_of(conn: &mut PgConnection, years: &[i32]) -> QueryResult<Vec<TrackRow
         .load(conn)
 }
 
-fn with_tracks(conn: &mut PgConnection, rows: Vec<EditionRow>) -> ApiResult<Vec<EditionOut>> {
+/// Editions as answered, with their tracks, and their phase as of `now` (the service's clock).
+fn with_tracks(conn: &mut PgConnection, rows: Vec<EditionRow>, now: DateTime<Utc>) -> ApiResult<Vec<EditionOut>> {
     let years: Vec<i32> = rows.iter().map(|r| r.year).collect();
     let mut all_tracks = tracks_of(conn, &years)?;
-    let now = Utc::now();
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -42,13 +42,18 @@ fn with_tracks(conn: &mut PgConnection, rows: Vec<EditionRow>) -> ApiResult<Vec<
         .collect())
 }
 
-pub fn find(conn: &mut PgConnection, year: i32) -> ApiResult<EditionOut> {
+pub fn find(conn: &mut PgConnection, year: i32, now: DateTime<Utc>) -> ApiResult<EditionOut> {
     let row = find_row(conn, year)?;
-    Ok(with_tracks(conn, vec![row])?.remove(0))
+    with_tracks(conn, vec![row], now)?.pop().ok_or_else(|| not_found(year))
 }
 
 /// Newest first. `before_year` is the cursor: the last year of the previous page.
-pub fn list(conn: &mut PgConnection, before_year: Option<i32>, limit: i64) -> ApiResult<(Vec<EditionOut>, i64)> {
+pub fn list(
+    conn: &mut PgConnection,
+    before_year: Option<i32>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<(Vec<EditionOut>, i64)> {
     let total = editions::table.count().get_result(conn)?;
     let mut query =
         editions::table.select(EditionRow::as_select()).order(editions::year.desc()).limit(limit + 1).into_boxed();
@@ -56,10 +61,10 @@ pub fn list(conn: &mut PgConnection, before_year: Option<i32>, limit: i64) -> Ap
         query = query.filter(editions::year.lt(year));
     }
     let rows = query.load(conn)?;
-    Ok((with_tracks(conn, rows)?, total))
+    Ok((with_tracks(conn, rows, now)?, total))
 }
 
-pub fn create(conn: &mut PgConnection, form: &EditionForm) -> ApiResult<EditionOut> {
+pub fn create(conn: &mut PgConnection, form: &EditionForm, now: DateTime<Utc>) -> ApiResult<EditionOut> {
     let errors = check_dates(&EditionDates {
         starts_on: form.starts_on,
         ends_on: form.ends_on,
@@ -70,12 +75,18 @@ pub fn create(conn: &mut PgConnection, form: &EditionForm) -> ApiResult<EditionO
         return Err(ApiError::Validation(errors));
     }
     diesel::insert_into(editions::table).values(form).execute(conn)?;
-    find(conn, form.year)
+    find(conn, form.year, now)
 }
 
 /// Applies a patch when `If-Match` is current; the merged dates must
 /// still respect the rules.
-pub fn update(conn: &mut PgConnection, year: i32, if_match: &IfMatch, patch: &EditionPatch) -> ApiResult<EditionOut> {
+pub fn update(
+    conn: &mut PgConnection,
+    year: i32,
+    if_match: &IfMatch,
+    patch: &EditionPatch,
+    now: DateTime<Utc>,
+) -> ApiResult<EditionOut> {
     conn.transaction(|conn| {
         let current: EditionRow = editions::table
             .find(year)
@@ -99,7 +110,7 @@ pub fn update(conn: &mut PgConnection, year: i32, if_match: &IfMatch, patch: &Ed
             Ok(_) | Err(diesel::result::Error::QueryBuilderError(_)) => {} // an empty patch changes nothing
             Err(error) => return Err(error.into()),
         }
-        find(conn, year)
+        find(conn, year, now)
     })
 }
 

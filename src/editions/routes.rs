@@ -35,7 +35,8 @@ pub async fn list_editions(
 ) -> ApiResult<HttpResponse> {
     let limit = params.limit()?;
     let before_year = params.cursor::<i32>("editions")?;
-    let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, before_year, limit)).await?;
+    let now = state.clock.now();
+    let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, before_year, limit, now)).await?;
     let last_modified = rows.iter().map(|e| e.changed_at).max();
     let body = page(rows, limit, total, "editions", |e| e.year);
     Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
@@ -58,7 +59,8 @@ pub async fn get_edition(
     year: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
     let year = year.into_inner();
-    let edition = db::run(&state.pool, move |conn| repo::find(conn, year)).await?;
+    let now = state.clock.now();
+    let edition = db::run(&state.pool, move |conn| repo::find(conn, year, now)).await?;
     Ok(Conditional::ok().etag(edition_etag(&edition)).last_modified(Some(edition.changed_at)).json(&request, &edition))
 }
 
@@ -83,7 +85,8 @@ pub async fn create_edition(
     admin_then_body: Then<Admin, ValidJson<EditionForm>>,
 ) -> ApiResult<HttpResponse> {
     let Then(_, form) = admin_then_body;
-    let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0)).await?;
+    let now = state.clock.now();
+    let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0, now)).await?;
     let location = format!("/api/v1/editions/{}", edition.year);
     let mut response = Conditional::created().etag(edition_etag(&edition)).json(&request, &edition);
     response
@@ -119,7 +122,8 @@ pub async fn update_edition(
     let Then(_, patch) = admin_then_body;
     let if_match = if_match(&request)?;
     let year = year.into_inner();
-    let edition = db::run(&state.pool, move |conn| repo::update(conn, year, &if_match, &patch.0)).await?;
+    let now = state.clock.now();
+    let edition = db::run(&state.pool, move |conn| repo::update(conn, year, &if_match, &patch.0, now)).await?;
     Ok(Conditional::ok().etag(edition_etag(&edition)).json(&request, &edition))
 }
 

@@ -138,6 +138,39 @@ impl Drop for TestDb {
     }
 }
 
+/// Another writer: runs `update` in a transaction on a connection of its own and commits only
+/// once some other session waits on the lock it holds, as a concurrent write that commits
+/// first does. Returns once the lock is held; join the handle after the racing request.
+pub fn concurrent_writer(url: &str, update: &'static str) -> std::thread::JoinHandle<()> {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let url = url.to_string();
+    let (locked, row_locked) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::sql_query(update).execute(conn)?;
+            locked.send(()).unwrap();
+            let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                           WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()";
+            // Polls for a condition (another session blocked on this lock), with a bound.
+            for _ in 0..10_000 {
+                if diesel::sql_query(waiting).get_result::<Waiting>(conn)?.n > 0 {
+                    return Ok(());
+                }
+                std::thread::yield_now();
+            }
+            panic!("nobody waited on the lock");
+        })
+        .unwrap();
+    });
+    row_locked.recv().unwrap();
+    writer
+}
+
 /// A response, read whole.
 pub struct Reply {
     pub status: StatusCode,

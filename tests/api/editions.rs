@@ -298,24 +298,12 @@ async fn patch_with_a_stale_if_match_is_412_and_with_the_current_one_succeeds() 
 /// concurrent change must not overwrite it.
 #[actix_web::test]
 async fn a_patch_racing_a_concurrent_write_is_refused_as_stale() {
-    use diesel::prelude::*;
     let app = common::spawn().await;
     let token = app.admin_token().await;
     let etag = app.post(EDITIONS, Some(&token), common::edition_body(2030)).await.header("etag").unwrap();
 
-    let url = app.db.url.clone();
-    let (locked, row_locked) = std::sync::mpsc::channel();
-    let other_writer = std::thread::spawn(move || {
-        let mut conn = PgConnection::establish(&url).unwrap();
-        conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            diesel::sql_query("UPDATE editions SET title = 'Changed elsewhere' WHERE year = 2030").execute(conn)?;
-            locked.send(()).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(800));
-            Ok(())
-        })
-        .unwrap();
-    });
-    row_locked.recv().unwrap();
+    let other_writer =
+        common::concurrent_writer(&app.db.url, "UPDATE editions SET title = 'Changed elsewhere' WHERE year = 2030");
     let reply = app
         .json_with("PATCH", "/api/v1/editions/2030", Some(&token), &[("if-match", &etag)], json!({"title": "Mine"}))
         .await;
@@ -361,8 +349,8 @@ async fn get_with_the_current_etag_is_304_and_with_an_old_one_is_200() {
 async fn conditional_gets_see_referencing_closing_during_the_month() {
     let app = common::spawn().await;
     let token = app.admin_token().await;
-    let now = Utc::now();
-    let closes_at = now + chrono::Duration::seconds(2);
+    let now = app.state.clock.now();
+    let closes_at = now + chrono::Duration::hours(1);
     let body = edition_around(-2, 5, now - days(40), closes_at);
     let path = format!("/api/v1/editions/{}", body["year"]);
     assert_eq!(app.post(EDITIONS, Some(&token), body).await.status.as_u16(), 201);
@@ -373,8 +361,8 @@ async fn conditional_gets_see_referencing_closing_during_the_month() {
     let etag = before.header("etag").unwrap();
     let last_modified = before.header("last-modified").unwrap();
 
-    let wait = (closes_at - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(1100);
-    actix_web::rt::time::sleep(wait).await;
+    // The service's clock moves past the close (no sleep: the tests hold the clock).
+    app.state.clock.advance(chrono::Duration::hours(2));
 
     let by_etag = app.get_with(&path, &[("if-none-match", &etag)]).await;
     assert_eq!(by_etag.status.as_u16(), 200, "the ETag must change when referencing closes");

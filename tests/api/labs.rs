@@ -197,19 +197,8 @@ async fn a_patch_racing_a_concurrent_write_is_refused_as_stale() {
     let token = app.admin_token().await;
     let etag = app.post(LABS, Some(&token), common::lab_body("ti-lab", "53")).await.header("etag").unwrap();
 
-    let url = app.db.url.clone();
-    let (locked, row_locked) = std::sync::mpsc::channel();
-    let other_writer = std::thread::spawn(move || {
-        let mut conn = PgConnection::establish(&url).unwrap();
-        conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            diesel::sql_query("UPDATE labs SET name = 'Changed elsewhere' WHERE slug = 'ti-lab'").execute(conn)?;
-            locked.send(()).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(800));
-            Ok(())
-        })
-        .unwrap();
-    });
-    row_locked.recv().unwrap();
+    let other_writer =
+        common::concurrent_writer(&app.db.url, "UPDATE labs SET name = 'Changed elsewhere' WHERE slug = 'ti-lab'");
     let reply = app
         .json_with("PATCH", "/api/v1/labs/ti-lab", Some(&token), &[("if-match", &etag)], json!({"name": "Mine"}))
         .await;
