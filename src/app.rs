@@ -11,6 +11,7 @@ use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem};
+use crate::http::openapi::declare_conventions;
 use crate::http::protocol::{self, RouteMethods, SecurityHeaders};
 use crate::http::{fallback, request_id};
 use crate::state::AppState;
@@ -73,7 +74,9 @@ where
 
 /// The OpenAPI document, generated from the registered handlers (no database needed).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented(App::new().into_utoipa_app()).split_for_parts().1
+    let mut spec = documented(App::new().into_utoipa_app()).split_for_parts().1;
+    declare_conventions(&mut spec);
+    spec
 }
 
 pub fn build_app(
@@ -103,7 +106,8 @@ pub fn build_app(
         .wrap(from_fn(protocol::security_headers))
         .wrap(from_fn(request_id::middleware))
         .into_utoipa_app();
-    let (app, spec) = documented(app).split_for_parts();
+    let (app, mut spec) = documented(app).split_for_parts();
+    declare_conventions(&mut spec);
     app.app_data(web::Data::new(RouteMethods::from_spec(&spec)))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))

@@ -42,10 +42,12 @@ pub struct MeOut {
 pub struct RegisterForm {
     /// The login email of the account.
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     #[schema(example = "innovation@prefecture-35.example")]
     pub email: String,
     /// At least 12 characters, not the email.
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
     /// The organizer the account opens (it starts unverified and can already prepare drafts).
     #[validate(nested)]
@@ -65,8 +67,10 @@ pub struct RegisteredOut {
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitationForm {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub token: String,
     /// At least 12 characters, not the email.
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }

@@ -87,9 +87,11 @@ pub struct NewAccount<'a> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginForm {
     #[validate(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     #[schema(example = "admin@mip.example")]
     pub email: String,
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 
@@ -112,6 +114,7 @@ pub struct TokenResponse {
 pub struct RefreshForm {
     /// The refresh token from the last login or refresh.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub refresh_token: String,
 }
 
@@ -121,10 +124,12 @@ pub struct RefreshForm {
 pub struct ApiTokenForm {
     /// What the token is for, to recognise it later: `agenda sync`.
     #[validate(length(min = 1, max = 100), custom(function = "crate::http::fields::validate_not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
     #[schema(example = "nightly import from our agenda")]
     pub name: String,
     /// What the token may do (at least one).
     #[validate(length(min = 1, max = 3))]
+    #[schema(min_items = 1, max_items = 3)]
     pub scopes: Vec<Scope>,
     /// When the token stops working: in the future, within 366 days (default: in 90 days).
     pub expires_at: Option<DateTime<Utc>>,

@@ -10,6 +10,11 @@ use crate::http::json::ValidJson;
 use crate::http::pagination::Page;
 use crate::state::AppState;
 
+crate::page_schema! {
+    /// The caller's live API tokens (one page).
+    ApiTokenPage of ApiTokenOut
+}
+
 /// Answers that carry tokens are never stored by a cache (RFC 6749 §5.1).
 const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 
@@ -76,7 +81,7 @@ pub async fn logout(state: web::Data<AppState>, form: ValidJson<RefreshForm>) ->
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Live tokens, newest first", body = Page<ApiTokenOut>),
+        (status = 200, description = "Live tokens, newest first", body = ApiTokenPage),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Called with an API token (log in instead)", body = Problem, content_type = "application/problem+json"),
     )

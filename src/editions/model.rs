@@ -194,16 +194,21 @@ impl EditionOut {
 #[serde(deny_unknown_fields)]
 pub struct EditionForm {
     #[validate(range(min = 2014, max = 2100))]
+    #[schema(minimum = 2014, maximum = 2100)]
     #[schema(example = 2026)]
     pub year: i32,
     #[validate(range(min = 1, max = 200))]
+    #[schema(minimum = 1, maximum = 200)]
     #[schema(example = 13)]
     pub number: i32,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub theme: Option<String>,
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -219,8 +224,10 @@ pub struct EditionForm {
 #[serde(deny_unknown_fields)]
 pub struct EditionPatch {
     #[validate(range(min = 1, max = 200))]
+    #[schema(minimum = 1, maximum = 200)]
     pub number: Option<i32>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -293,10 +300,13 @@ pub struct TrackForm {
     #[validate(custom(function = "validate_slug"))]
     pub slug: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     #[validate(range(min = 0, max = 1000))]
+    #[schema(minimum = 0, maximum = 1000)]
     #[serde(default)]
     pub position: i32,
 }
@@ -309,10 +319,12 @@ pub struct TrackPatch {
     #[validate(custom(function = "validate_slug"))]
     pub slug: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     #[validate(range(min = 0, max = 1000))]
+    #[schema(minimum = 0, maximum = 1000)]
     pub position: Option<i32>,
 }

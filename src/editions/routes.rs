@@ -11,6 +11,16 @@ use crate::http::pagination::{Page, PageParams, page};
 use crate::http::query::Query;
 use crate::state::AppState;
 
+crate::page_schema! {
+    /// A page of editions, newest first.
+    EditionPage of EditionOut
+}
+
+crate::page_schema! {
+    /// The tracks of an edition, in programme order (one page).
+    TrackPage of TrackOut
+}
+
 /// The representation also depends on the clock: `phase`, and `referencing_open`, which can
 /// change while the edition runs.
 fn edition_etag(edition: &EditionOut) -> String {
@@ -23,7 +33,7 @@ fn edition_etag(edition: &EditionOut) -> String {
     tag = "editions",
     params(PageParams),
     responses(
-        (status = 200, description = "A page of editions", body = Page<EditionOut>),
+        (status = 200, description = "A page of editions", body = EditionPage),
         (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -158,7 +168,7 @@ pub async fn delete_edition(
     tag = "editions",
     params(("year" = i32, Path, description = "The edition's year")),
     responses(
-        (status = 200, description = "Tracks", body = Vec<TrackOut>),
+        (status = 200, description = "Tracks", body = TrackPage),
         (status = 404, description = "No edition that year", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -171,7 +181,7 @@ pub async fn list_tracks(
     let year = year.into_inner();
     let tracks = db::run(&state.pool, move |conn| repo::list_tracks(conn, year)).await?;
     let tracks: Vec<TrackOut> = tracks.into_iter().map(TrackOut::from).collect();
-    Ok(Conditional::ok().json(&request, &tracks))
+    Ok(Conditional::ok().json(&request, &Page::whole(tracks)))
 }
 
 /// One track.

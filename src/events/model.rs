@@ -161,13 +161,16 @@ pub struct SessionForm {
 #[serde(deny_unknown_fields)]
 pub struct VenueForm {
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub address: Option<String>,
     /// Five digits, belonging to the department.
     #[schema(example = "35000")]
     pub postal_code: Option<String>,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub city: Option<String>,
     /// INSEE department code; the region is deduced from it when absent.
     #[schema(example = "35")]
@@ -176,8 +179,10 @@ pub struct VenueForm {
     #[schema(example = "53")]
     pub region: Option<String>,
     #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90.0, maximum = 90.0)]
     pub latitude: Option<f64>,
     #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180.0, maximum = 180.0)]
     pub longitude: Option<f64>,
 }
 
@@ -190,6 +195,7 @@ pub struct RegistrationForm {
     #[validate(custom(function = "validate_http_url"))]
     pub url: Option<String>,
     #[validate(range(min = 1, max = 1_000_000))]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub capacity: Option<i32>,
     #[schema(value_type = Option<String>)]
     pub closes_at: Option<EventTime>,
@@ -222,13 +228,16 @@ pub struct EventForm {
     #[schema(example = "experience-usager")]
     pub track: Option<String>,
     #[validate(length(min = 3, max = 200))]
+    #[schema(min_length = 3, max_length = 200)]
     #[schema(example = "Fabriquer un capteur de qualité de l'air")]
     pub title: String,
     /// One or two sentences for lists and feeds.
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub summary: Option<String>,
     /// Markdown.
     #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub format: EventFormat,
     pub mode: EventMode,
@@ -236,10 +245,12 @@ pub struct EventForm {
     pub audience: Audience,
     /// One or more sessions; a weekly series is one event with one session per week.
     #[validate(length(min = 1, max = 100), nested)]
+    #[schema(min_items = 1, max_items = 100)]
     pub sessions: Vec<SessionForm>,
     /// IANA time zone the local times are written in (default `Europe/Paris`).
     #[serde(default = "paris")]
     #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     pub timezone: String,
     /// Needed (with city and region) for onsite and hybrid events.
     #[validate(nested)]
@@ -255,28 +266,34 @@ pub struct EventForm {
     pub language: String,
     /// What is done for people with disabilities.
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub accessibility: Option<String>,
     /// Free keywords, at most 20 of at most 50 characters (stored lowercased).
     #[serde(default)]
     #[validate(length(max = 20), custom(function = "validate_tags"))]
+    #[schema(max_items = 20)]
     pub tags: Vec<String>,
     /// Slugs of the territorial labs the event is run with.
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub labs: Vec<String>,
     /// Names of the bodies organizing with it.
     #[serde(default)]
     #[validate(length(max = 20), custom(function = "validate_co_organizers"))]
+    #[schema(max_items = 20)]
     pub co_organizers: Vec<String>,
     #[validate(custom(function = "validate_http_url"))]
     pub image_url: Option<String>,
     /// The organizer's own identifier for the event (unique per organizer): imports upsert on it.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub external_id: Option<String>,
     /// What happens on the day (default `scheduled`); `cancelled` is set with the cancel endpoint.
     pub status: Option<EventStatus>,
     /// A word about the status: where it moved, when it is postponed to.
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub status_note: Option<String>,
 }
 
@@ -556,6 +573,7 @@ pub struct HistoryOut {
 #[serde(deny_unknown_fields)]
 pub struct TransitionForm {
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
     /// Admins only, on submit: submit although the edition's referencing window is closed
     /// (recorded in the history).

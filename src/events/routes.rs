@@ -15,14 +15,43 @@ use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, if_match};
 use crate::http::json::{OptionalJson, ValidJson};
-use crate::http::pagination::{Page, PageParams, page};
+use crate::http::pagination::{PageParams, page};
 use crate::http::query::Query;
 use crate::state::AppState;
 
+crate::page_schema! {
+    /// A page of an event's history, oldest first.
+    HistoryPage of HistoryOut
+}
+
 /// Any part of an event form, as a JSON merge patch (RFC 7396).
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(value_type = Object)]
+#[derive(Debug, Deserialize)]
 pub struct EventPatch(pub Map<String, Value>);
+
+/// Documented as the event form with every field optional: what a merge patch may carry
+/// (`null` clears a field), so that typed clients can send any field of it.
+impl utoipa::PartialSchema for EventPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let mut schema = <EventForm as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(form)) = &mut schema {
+            form.required.clear();
+            form.description = Some(
+                "Any part of an event form, as a JSON merge patch (RFC 7396): absent fields stay, `null` clears \
+                 a field, arrays are replaced whole."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl ToSchema for EventPatch {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        <EventForm as ToSchema>::schemas(schemas);
+    }
+}
 
 impl validator::Validate for EventPatch {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
@@ -363,7 +392,7 @@ pub async fn cancel_event(
     params(("id" = String, Path, description = "The event's id or slug"), PageParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A page of history entries", body = Page<HistoryOut>),
+        (status = 200, description = "A page of history entries", body = HistoryPage),
         (status = 400, description = "Bad `limit` or `cursor`", body = Problem, content_type = PROBLEM),
         (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),

@@ -86,10 +86,11 @@ pub fn readable(text: &str) -> bool {
     text.chars().filter(|c| visible(*c)).count() >= 3 && text.chars().any(char::is_alphanumeric)
 }
 
-/// The longest a session may last: an exhibition open the whole month.
-pub const MAX_SESSION_DAYS: i64 = 31;
+/// The longest a session may last: a season (the 2020 Simplificathon ran seven weeks, from
+/// mid-October to early December, as one session).
+pub const MAX_SESSION_DAYS: i64 = 92;
 /// How far from its edition's month a session may start or end.
-pub const MAX_DAYS_AROUND_EDITION: i64 = 31;
+pub const MAX_DAYS_AROUND_EDITION: i64 = 92;
 
 fn check_sessions(
     form: &EventForm,

@@ -6,10 +6,15 @@ use crate::http::conditional::Conditional;
 use crate::http::pagination::Page;
 use crate::state::AppState;
 
+crate::page_schema! {
+    /// The regions with their departments (one page).
+    RegionPage of RegionOut
+}
+
 /// The 18 INSEE regions with their departments (reference data for filters and forms), as one
 /// whole page: the list is fixed and short, so `next_cursor` is always null.
 #[utoipa::path(tag = "geography", responses(
-    (status = 200, description = "Regions with departments", body = Page<RegionOut>),
+    (status = 200, description = "Regions with departments", body = RegionPage),
     (status = 304, description = "Not modified"),
 ))]
 #[get("/regions")]

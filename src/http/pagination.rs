@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
@@ -25,8 +25,8 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
-/// A page of a list.
-#[derive(Debug, Serialize, ToSchema)]
+/// A page of a list. The document names one page type per item (see [`page_schema!`]).
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub data: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
@@ -95,4 +95,22 @@ impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page { data: self.data.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
     }
+}
+
+/// Declares the documented shape of a page of one kind of item, the shape `Page<Item>`
+/// serializes to: its `data` refers to the item's own schema, so that a generated client has
+/// one item type whichever list it came from.
+#[macro_export]
+macro_rules! page_schema {
+    ($(#[$meta:meta])* $name:ident of $item:ty) => {
+        $(#[$meta])*
+        #[derive(utoipa::ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            pub next_cursor: Option<String>,
+            /// How many items match, over all pages.
+            pub total: i64,
+        }
+    };
 }

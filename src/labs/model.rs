@@ -103,10 +103,13 @@ impl LabOut {
 #[serde(deny_unknown_fields)]
 pub struct FigureForm {
     #[validate(range(min = 0, max = 100000))]
+    #[schema(minimum = 0, maximum = 100000)]
     pub projects_led: Option<i32>,
     #[validate(range(min = 0, max = 100000))]
+    #[schema(minimum = 0, maximum = 100000)]
     pub projects_supported: Option<i32>,
     #[validate(range(min = 0, max = 100000))]
+    #[schema(minimum = 0, maximum = 100000)]
     pub trainings: Option<i32>,
 }
 
@@ -117,19 +120,23 @@ pub struct LabForm {
     #[validate(custom(function = "validate_slug"))]
     pub slug: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// INSEE region code.
     #[schema(example = "53")]
     pub region: String,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub host: Option<String>,
     #[validate(custom(function = "validate_http_url"))]
     pub website: Option<String>,
     #[validate(range(min = 1990, max = 2100))]
+    #[schema(minimum = 1990, maximum = 2100)]
     pub founded_year: Option<i32>,
     #[serde(default = "active_by_default")]
     pub active: bool,
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     pub organizer_id: Option<Uuid>,
 }
@@ -145,6 +152,7 @@ pub struct LabPatch {
     #[validate(custom(function = "validate_slug"))]
     pub slug: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub region: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

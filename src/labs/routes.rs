@@ -7,9 +7,14 @@ use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, if_match, version_etag};
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, page};
+use crate::http::pagination::page;
 use crate::http::query::Query;
 use crate::state::AppState;
+
+crate::page_schema! {
+    /// A page of labs.
+    LabPage of LabOut
+}
 
 fn lab_response(request: &HttpRequest, lab: &LabOut, created: bool) -> HttpResponse {
     let answer = if created { Conditional::created() } else { Conditional::ok() };
@@ -21,7 +26,7 @@ fn lab_response(request: &HttpRequest, lab: &LabOut, created: bool) -> HttpRespo
     tag = "labs",
     params(LabFilter),
     responses(
-        (status = 200, description = "A page of labs", body = Page<LabOut>),
+        (status = 200, description = "A page of labs", body = LabPage),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -152,9 +152,11 @@ impl From<&OrganizerRow> for OrganizerSummary {
 #[serde(deny_unknown_fields)]
 pub struct OrganizerForm {
     #[validate(length(min = 2, max = 200), custom(function = "validate_not_blank"))]
+    #[schema(min_length = 2, max_length = 200)]
     #[schema(example = "Préfecture d'Ille-et-Vilaine")]
     pub name: String,
     #[validate(length(min = 1, max = 30))]
+    #[schema(min_length = 1, max_length = 30)]
     pub acronym: Option<String>,
     pub kind: OrganizerKind,
     /// INSEE region code; deduced from the department when absent.
@@ -166,9 +168,11 @@ pub struct OrganizerForm {
     #[validate(custom(function = "validate_http_url"))]
     pub website: Option<String>,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Where DITP writes to the organizer (private). Defaults to the account's email.
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
 }
 
@@ -177,6 +181,7 @@ pub struct OrganizerForm {
 #[serde(deny_unknown_fields)]
 pub struct OrganizerPatch {
     #[validate(length(min = 2, max = 200), custom(function = "validate_not_blank"))]
+    #[schema(min_length = 2, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -195,6 +200,7 @@ pub struct OrganizerPatch {
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
 }
 
@@ -280,6 +286,7 @@ pub enum MemberStatus {
 #[serde(deny_unknown_fields)]
 pub struct InvitationForm {
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     #[schema(example = "colleague@prefecture-35.example")]
     pub email: String,
 }

@@ -17,6 +17,16 @@ use crate::http::pagination::{Page, page};
 use crate::http::query::Query;
 use crate::state::AppState;
 
+crate::page_schema! {
+    /// A page of organizers.
+    OrganizerPage of OrganizerOut
+}
+
+crate::page_schema! {
+    /// An organizer's members, then its pending invitations (one page).
+    MemberPage of MemberOut
+}
+
 /// Whether the caller may see this organizer at all: verified ones are public; an unverified
 /// one is known only to its members and admins (others get a 404, not a 403).
 fn visible(caller: &Caller, organizer: &OrganizerRow) -> bool {
@@ -63,7 +73,7 @@ fn organizer_response(request: &HttpRequest, organizer: &OrganizerOut) -> HttpRe
     tag = "organizers",
     params(OrganizerFilter),
     responses(
-        (status = 200, description = "A page of organizers (public fields)", body = Page<OrganizerOut>),
+        (status = 200, description = "A page of organizers (public fields)", body = OrganizerPage),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -195,7 +205,7 @@ pub async fn verify_organizer(
     params(("id" = String, Path, description = "The organizer's id or slug")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Members, then pending invitations", body = Page<MemberOut>),
+        (status = 200, description = "Members, then pending invitations", body = MemberPage),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a member, or an API token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organizer", body = Problem, content_type = "application/problem+json"),

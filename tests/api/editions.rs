@@ -482,7 +482,8 @@ async fn admin_manages_tracks_by_slug() {
     assert_eq!(named.json()["slug"], "l-experience-usager", "a slug is made from the name");
 
     let listed = app.get(tracks).await.json();
-    let slugs: Vec<_> = listed.as_array().unwrap().iter().map(|t| t["slug"].clone()).collect();
+    let slugs: Vec<_> = listed["data"].as_array().unwrap().iter().map(|t| t["slug"].clone()).collect();
+    assert_eq!(listed["total"], 2);
     assert_eq!(slugs, vec![json!("l-experience-usager"), json!("numerique")], "in programme order");
     let edition = app.get("/api/v1/editions/2030").await.json();
     assert_eq!(edition["tracks"].as_array().unwrap().len(), 2);
@@ -515,7 +516,7 @@ async fn admin_manages_tracks_by_slug() {
     assert_eq!(app.delete(&format!("{tracks}/outils-numeriques"), Some(&token)).await.status.as_u16(), 204);
     app.get(&format!("{tracks}/outils-numeriques")).await.problem(404);
     app.delete(&format!("{tracks}/outils-numeriques"), Some(&token)).await.problem(404);
-    assert_eq!(app.get(tracks).await.json().as_array().unwrap().len(), 1);
+    assert_eq!(app.get(tracks).await.json()["data"].as_array().unwrap().len(), 1);
 }
 
 #[actix_web::test]

@@ -734,7 +734,7 @@ async fn a_session_cannot_run_for_years_or_far_from_its_edition() {
     let years = sessions(format!("{start}T10:00"), format!("{}T10:00", start + Duration::days(3 * 365)));
     let reply = w.app.post("/api/v1/events", Some(&w.member), with(event_body(), years)).await;
     assert_eq!(reply.problem_fields(422), vec!["sessions[0].ends_at"]);
-    let early = start - Duration::days(70);
+    let early = start - Duration::days(150);
     let far = sessions(format!("{early}T10:00"), format!("{}T10:00", start + Duration::days(1)));
     let reply = w.app.post("/api/v1/events", Some(&w.member), with(event_body(), far)).await;
     assert_eq!(reply.problem_fields(422), vec!["sessions[0].ends_at"], "also longer than a month");
@@ -763,4 +763,18 @@ async fn a_body_with_text_after_the_json_or_a_nul_character_is_a_400_and_saves_n
     assert_eq!(w.app.send(send(nul)).await.problem_fields(400), vec!["title"]);
     let listed = w.app.get_as(&format!("/api/v1/organizers/{}/events", w.organizer), &w.member).await;
     assert_eq!(listed.json()["total"], 0);
+}
+
+#[actix_web::test]
+async fn a_transition_body_may_be_json_null_as_the_document_allows() {
+    let w = world().await;
+    let path = path_of(&w.create(event_body()).await);
+    let request = TestRequest::post()
+        .uri(&format!("{path}/submit"))
+        .insert_header(("authorization", format!("Bearer {}", w.member)))
+        .insert_header(("content-type", "application/json"))
+        .set_payload("null");
+    let reply = w.app.send(request).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["publication"], "submitted");
 }
