@@ -257,7 +257,7 @@ async fn transition(
 #[utoipa::path(
     tag = "events",
     params(("id" = String, Path, description = "The event's id or slug")),
-    request_body(content = Option<TransitionForm>, description = "Optional"),
+    request_body(content = TransitionForm, description = "Optional: no body, `null` or a form"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Submitted", body = EventOut),
@@ -337,7 +337,7 @@ pub async fn reject_event(
 #[utoipa::path(
     tag = "events",
     params(("id" = String, Path, description = "The event's id or slug")),
-    request_body(content = Option<TransitionForm>, description = "Optional reason"),
+    request_body(content = TransitionForm, description = "Optional: a reason"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Withdrawn", body = EventOut),
@@ -364,7 +364,7 @@ pub async fn withdraw_event(
 #[utoipa::path(
     tag = "events",
     params(("id" = String, Path, description = "The event's id or slug")),
-    request_body(content = Option<TransitionForm>, description = "Optional reason, shown as `status_note`"),
+    request_body(content = TransitionForm, description = "Optional: a reason, shown as `status_note`"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled", body = EventOut),

@@ -60,7 +60,15 @@ fn declare(path: &str, method: HttpMethod, operation: &mut Operation) {
         HttpMethod::Get => declare_read(operation),
         HttpMethod::Patch | HttpMethod::Put => declare_versioned_write(operation, true),
         HttpMethod::Delete if !UNVERSIONED_DELETES.contains(&path) => declare_versioned_write(operation, true),
-        HttpMethod::Post if path.starts_with("/api/v1/events/{id}/") => declare_versioned_write(operation, false),
+        HttpMethod::Post if path.starts_with("/api/v1/events/{id}/") => {
+            declare_versioned_write(operation, false);
+            // A transition's body is optional (`OptionalJson`), except a rejection's reason.
+            if !path.ends_with("/reject")
+                && let Some(RefOr::T(body)) = operation.request_body.as_mut()
+            {
+                body.required = Some(Required::False);
+            }
+        }
         _ => {}
     }
     for (status, response) in operation.responses.responses.iter_mut() {

@@ -238,6 +238,7 @@ pub struct LabFilter {
     /// Only active (true) or inactive (false) labs.
     pub active: Option<bool>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -247,6 +247,7 @@ pub struct OrganizerFilter {
     /// Admins only: `false` lists the organizers waiting for verification.
     pub verified: Option<bool>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

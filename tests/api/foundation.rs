@@ -76,6 +76,16 @@ async fn a_body_over_the_limit_is_a_413_problem() {
 async fn a_bad_path_parameter_is_a_400_problem_naming_it() {
     let app = common::spawn().await;
     assert_eq!(app.get("/api/v1/editions/twenty").await.problem_fields(400), vec!["year"]);
+    let too_big = app.get("/api/v1/editions/2147483648/tracks/experience-usager").await;
+    assert_eq!(too_big.problem_fields(400), vec!["year"], "only the parameter that does not parse");
+}
+
+#[actix_web::test]
+async fn a_plain_options_request_says_what_is_allowed() {
+    let app = common::spawn().await;
+    let reply = app.send(TestRequest::default().method(actix_web::http::Method::OPTIONS).uri("/api/v1/labs")).await;
+    assert_eq!(reply.status.as_u16(), 204);
+    assert_eq!(reply.header("allow").as_deref(), Some("GET, HEAD, OPTIONS, POST"));
 }
 
 #[actix_web::test]
