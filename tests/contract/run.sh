@@ -23,7 +23,9 @@ cd "$ROOT"
 OUT="$ROOT/target/contract"
 PG="${MIP_CONTRACT_PG:-postgres://postgres@localhost:5432}"
 MAX_EXAMPLES="${MIP_CONTRACT_MAX_EXAMPLES:-50}"
-SEED="${MIP_CONTRACT_SEED:-20261125}"
+# Any fixed seed makes runs repeatable; of the few tried (1, 2, 3, 20261125) this one reached the
+# most distinct failures of the service as it was when the harness was written.
+SEED="${MIP_CONTRACT_SEED:-2}"
 WORKERS="${MIP_CONTRACT_WORKERS:-1}"
 PYTHON="${PYTHON:-python3}"
 
