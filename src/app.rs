@@ -11,6 +11,7 @@ use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem};
+use crate::events::filter::{EventSort, Facet};
 use crate::http::openapi::declare_conventions;
 use crate::http::protocol::{self, RouteMethods, SecurityHeaders};
 use crate::http::{fallback, request_id};
@@ -25,7 +26,8 @@ use crate::{accounts, auth, editions, events, geo, health, labs, organizers};
                        Errors are RFC 9457 problem+json; lists are cursor-paginated; writes honour If-Match.",
         license(name = "MIT")
     ),
-    components(schemas(Problem, FieldError)),
+    // Schemas that only query parameters name, which utoipa does not collect by itself.
+    components(schemas(Problem, FieldError, EventSort, Facet)),
     modifiers(&BearerAuth),
     tags(
         (name = "events", description = "Referencing, moderation, status on the day and history of events"),

@@ -306,3 +306,31 @@ async fn every_answer_carries_the_security_headers() {
     let reply = https.await.get("/api/v1/editions").await;
     assert_eq!(reply.header("strict-transport-security").as_deref(), Some("max-age=31536000; includeSubDomains"));
 }
+
+/// Generators refuse a document with a dangling `$ref` (a schema that only a parameter names).
+#[test]
+fn every_reference_of_the_document_resolves() {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|inner| refs(inner, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|inner| refs(inner, found)),
+            _ => {}
+        }
+    }
+    let document = serde_json::to_value(mip::app::openapi()).unwrap();
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    let dangling: Vec<&String> = found
+        .iter()
+        .filter(|target| {
+            let pointer = target.trim_start_matches('#');
+            document.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(!found.is_empty() && dangling.is_empty(), "{dangling:?}");
+}

@@ -173,10 +173,10 @@ export const edition: EditionBody = {
 };
 
 export const programmeFilter: ListEventsQuery = {
-  edition: "2021",
-  format: "webinar,workshop",
-  region: "53",
-  facets: "region,format",
+  edition: [2021],
+  format: ["webinar", "workshop"],
+  region: ["53"],
+  facets: ["region", "format"],
   limit: 5,
 };
 

@@ -123,6 +123,7 @@ def main(base_url: str) -> int:
             EventForm,
             EventFormat,
             EventMode,
+            Facet,
             EventOut,
             EventPage,
             EventPatch,
@@ -170,7 +171,11 @@ def main(base_url: str) -> int:
     def filtered() -> Any:
         wanted = {EventFormat("webinar"), EventFormat("workshop")}
         response = list_events.sync_detailed(
-            client=public, edition="2021", format_="webinar,workshop", facets="region,format", limit=100
+            client=public,
+            edition=[2021],
+            format_=[EventFormat("webinar"), EventFormat("workshop")],
+            facets=[Facet("region"), Facet("format")],
+            limit=100,
         )
         page = expect(response, 200, EventPage, "GET /events")
         check(page.total > 0 and len(page.data) == page.total, f"expected every match on one page, got {len(page.data)} of {page.total}")
@@ -191,7 +196,11 @@ def main(base_url: str) -> int:
     def by_region() -> Any:
         facet = filtered
         response = list_events.sync_detailed(
-            client=public, edition="2021", format_="webinar,workshop", region=facet.value, limit=100
+            client=public,
+            edition=[2021],
+            format_=[EventFormat("webinar"), EventFormat("workshop")],
+            region=[facet.value],
+            limit=100,
         )
         page = expect(response, 200, EventPage, f"GET /events?region={facet.value}")
         check(page.total == facet.count, f"region {facet.value}: facet said {facet.count}, filter found {page.total}")
@@ -363,7 +372,7 @@ def main(base_url: str) -> int:
 
     @step(f"the event is in GET /events?edition={YEAR}", needs=(published,))
     def listed() -> Any:
-        response = list_events.sync_detailed(client=public, edition=str(YEAR), limit=100)
+        response = list_events.sync_detailed(client=public, edition=[YEAR], limit=100)
         page = expect(response, 200, EventPage, f"GET /events?edition={YEAR}")
         ids = [e.id for e in page.data]
         check(published.id in ids, f"{published.slug} not among the {page.total} events of {YEAR}")
