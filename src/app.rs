@@ -105,6 +105,7 @@ pub fn build_app(
         .wrap(Compress::default())
         .wrap(cors)
         .wrap(from_fn(protocol::head_as_get))
+        .wrap(from_fn(protocol::request_head_limits))
         .wrap(from_fn(protocol::security_headers))
         .wrap(from_fn(request_id::middleware))
         .into_utoipa_app();

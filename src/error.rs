@@ -78,6 +78,10 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("the request target is longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error("the request headers hold more than {0} bytes")]
+    HeadersTooLarge(usize),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("too many requests")]
@@ -127,6 +131,8 @@ impl ApiError {
             ApiError::PreconditionRequired => ("if-match-required", "Precondition required"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UriTooLong(_) => ("uri-too-long", "URI too long"),
+            ApiError::HeadersTooLarge(_) => ("headers-too-large", "Request header fields too large"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
@@ -184,6 +190,8 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -203,6 +211,10 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // The database is away: a short wait, as the document promises with every 503.
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("2")));
             }
             _ => {}
         }
@@ -323,5 +335,99 @@ fn default_message(error: &validator::ValidationError) -> String {
         "email" => "must be an email address".into(),
         "url" => "must be an http(s) URL".into(),
         other => format!("is invalid ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error};
+
+    use super::*;
+
+    struct Info(&'static str);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint"
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some(self.0)
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database(kind: DatabaseErrorKind, constraint: &'static str) -> ApiError {
+        ApiError::from(Error::DatabaseError(kind, Box::new(Info(constraint))))
+    }
+
+    #[test]
+    fn database_faults_map_to_statuses_naming_the_field() {
+        let taken = database(DatabaseErrorKind::UniqueViolation, "events_slug_key");
+        assert_eq!(taken.status_code(), StatusCode::CONFLICT);
+        assert_eq!(taken.to_problem().errors[0].field, "slug");
+        let referenced = database(DatabaseErrorKind::ForeignKeyViolation, "tracks_edition_year_fkey");
+        assert_eq!(referenced.status_code(), StatusCode::CONFLICT);
+        let checked = database(DatabaseErrorKind::CheckViolation, "labs_founded_year_check");
+        assert_eq!(checked.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(ApiError::from(Error::NotFound).status_code(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn an_unexpected_error_says_nothing_of_its_cause() {
+        let problem = ApiError::internal("relation \"events\" does not exist: SELECT secret").to_problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("SELECT") && !problem.detail.contains("events"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn nested_validation_errors_are_named_by_their_path() {
+        use validator::Validate;
+        #[derive(Validate)]
+        struct Session {
+            #[validate(length(min = 1))]
+            label: String,
+        }
+        #[derive(Validate)]
+        struct Form {
+            #[validate(length(max = 3))]
+            title: String,
+            #[validate(nested)]
+            sessions: Vec<Session>,
+        }
+        let form =
+            Form { title: "long".into(), sessions: vec![Session { label: "a".into() }, Session { label: "".into() }] };
+        let errors = field_errors(&form.validate().unwrap_err());
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["sessions[1].label", "title"]);
+        assert_eq!(errors[1].message, "must be at most 3 characters long");
+    }
+
+    #[test]
+    fn every_problem_names_its_kind_and_status() {
+        for error in [
+            ApiError::PreconditionRequired,
+            ApiError::PreconditionFailed("v3".into()),
+            ApiError::TooManyRequests { retry_after_secs: 5 },
+            ApiError::UriTooLong(8192),
+            ApiError::Unavailable,
+        ] {
+            let problem = error.to_problem();
+            assert!(problem.problem_type.starts_with("urn:mip:problem:"));
+            assert_eq!(problem.status, error.status_code().as_u16());
+        }
     }
 }

@@ -99,9 +99,13 @@ fn version_of(opaque: &str) -> Option<i32> {
     rest.split('-').next()?.parse().ok()
 }
 
+/// The first `bytes` bytes of the body's SHA-256, in hex.
+fn digest_prefix(body: &[u8], bytes: usize) -> String {
+    hex::encode(Sha256::digest(body).iter().take(bytes).copied().collect::<Vec<u8>>())
+}
+
 fn content_etag(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    format!("W/\"{}\"", hex::encode(&digest[..12]))
+    format!("W/\"{}\"", digest_prefix(body, 12))
 }
 
 /// `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
@@ -157,7 +161,7 @@ impl Conditional {
         let revalidate_by_date = self.etag.is_some() || self.version_with_digest.is_some();
         let etag = match (self.etag, self.version_with_digest) {
             (Some(etag), _) => etag,
-            (None, Some(version)) => version_etag(version, Some(&hex::encode(&Sha256::digest(&bytes)[..6]))),
+            (None, Some(version)) => version_etag(version, Some(&digest_prefix(&bytes, 6))),
             (None, None) => content_etag(&bytes),
         };
         let private = request.headers().contains_key(header::AUTHORIZATION);

@@ -115,3 +115,39 @@ macro_rules! page_schema {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(limit: Option<i64>, cursor: Option<String>) -> PageParams {
+        PageParams { limit, cursor }
+    }
+
+    #[test]
+    fn a_limit_out_of_range_is_refused_never_clamped() {
+        assert_eq!(params(None, None).limit().unwrap(), DEFAULT_LIMIT);
+        assert_eq!(params(Some(1), None).limit().unwrap(), 1);
+        assert_eq!(params(Some(MAX_LIMIT), None).limit().unwrap(), MAX_LIMIT);
+        assert!(params(Some(0), None).limit().is_err());
+        assert!(params(Some(MAX_LIMIT + 1), None).limit().is_err());
+    }
+
+    #[test]
+    fn a_cursor_reads_back_only_in_the_list_that_issued_it() {
+        let cursor = encode_cursor("labs", "ti-lab");
+        assert_eq!(params(None, Some(cursor.clone())).cursor::<String>("labs").unwrap().as_deref(), Some("ti-lab"));
+        assert!(params(None, Some(cursor)).cursor::<String>("organizers").is_err());
+        assert!(params(None, Some("not base64!".into())).cursor::<String>("labs").is_err());
+    }
+
+    #[test]
+    fn a_page_keys_its_cursor_on_the_last_row_kept_and_says_when_it_is_the_last() {
+        let full = page(vec!["a", "b", "c"], 2, 3, "letters", |row| row.to_string());
+        assert_eq!(full.data, vec!["a", "b"]);
+        let next = params(None, full.next_cursor).cursor::<String>("letters").unwrap();
+        assert_eq!(next.as_deref(), Some("b"));
+        let last = page(vec!["c"], 2, 3, "letters", |row| row.to_string());
+        assert!(last.next_cursor.is_none());
+    }
+}

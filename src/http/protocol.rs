@@ -1,11 +1,14 @@
 //! HTTP as clients expect it of every resource: `HEAD` wherever `GET` is served, `Allow` on a
 //! 405, and the security headers browsers read.
 
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+
+use crate::error::ApiError;
 
 /// Serves `HEAD` as `GET` (RFC 9110 §9.3.2): CDNs, link checkers and feed readers use it.
 /// The handler answers as for `GET`, validators and all; actix's HTTP/1 codec knows the request
@@ -18,6 +21,32 @@ pub async fn head_as_get(
         request.head_mut().method = Method::GET;
     }
     next.call(request).await
+}
+
+/// Longest request target (path and query) answered, in bytes: longer is a 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most header bytes answered (names and values): more is a 431.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses an oversized URI (414) or header block (431) with a problem, before any work.
+/// Past 128 KiB, actix's HTTP/1 parser refuses the request head itself, with a bare 431.
+pub async fn request_head_limits(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
+    let uri = request.uri().to_string().len();
+    let headers: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    let refusal = if uri > MAX_URI_BYTES {
+        Some(ApiError::UriTooLong(MAX_URI_BYTES))
+    } else if headers > MAX_HEADER_BYTES {
+        Some(ApiError::HeadersTooLarge(MAX_HEADER_BYTES))
+    } else {
+        None
+    };
+    match refusal {
+        Some(error) => Ok(request.into_response(error.error_response()).map_into_right_body()),
+        None => Ok(next.call(request).await?.map_into_left_body()),
+    }
 }
 
 /// What the security headers say, set once from the settings.

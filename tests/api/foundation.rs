@@ -138,6 +138,7 @@ async fn readiness_fails_with_a_problem_when_the_database_is_gone() {
     let response = actix_web::test::call_service(&service, TestRequest::get().uri("/health/ready").to_request()).await;
     assert_eq!(response.status().as_u16(), 503);
     assert_eq!(response.headers().get("content-type").unwrap(), "application/problem+json");
+    assert_eq!(response.headers().get("retry-after").unwrap(), "2");
 }
 
 #[actix_web::test]
@@ -333,4 +334,17 @@ fn every_reference_of_the_document_resolves() {
         })
         .collect();
     assert!(!found.is_empty() && dangling.is_empty(), "{dangling:?}");
+}
+
+#[actix_web::test]
+async fn an_oversized_uri_or_header_block_is_a_problem_not_a_reset() {
+    let app = common::spawn().await;
+    let long = format!("/api/v1/events?q={}", "a".repeat(9 * 1024));
+    app.get(&long).await.problem(414);
+    let big = "b".repeat(20 * 1024);
+    let request = TestRequest::get()
+        .uri("/api/v1/editions")
+        .insert_header(("x-one", big.as_str()))
+        .insert_header(("x-two", big.as_str()));
+    app.send(request).await.problem(431);
 }

@@ -1,3 +1,10 @@
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
 //! The integration tests: one binary (it links once), a module per domain, one harness.
 //! Every test gets its own database and talks to the real `App`.
 
