@@ -98,7 +98,7 @@ impl Settings {
         match &self.jwt_secret {
             Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {}
             _ if demo => {
-                self.jwt_secret = Some(crate::auth::tokens::random_secret());
+                self.jwt_secret = Some(demo_secret());
                 tracing::warn!("demo mode: using a random JWT secret; tokens will not survive a restart");
             }
             Some(_) => return Err(format!("MIP_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")),
@@ -111,4 +111,12 @@ impl Settings {
         }
         Ok(self)
     }
+}
+
+/// A random secret for demo mode (32 bytes from the OS, hex): tokens die with the process.
+fn demo_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
