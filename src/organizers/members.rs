@@ -57,55 +57,60 @@ fn revivable(account: &Account) -> bool {
 /// Invites an email to join the organizer. The token is returned once and stored hashed.
 pub fn invite(conn: &mut PgConnection, organizer_id: Uuid, email: &str, invited_by: Uuid) -> ApiResult<InvitationOut> {
     let email = email.trim();
-    // A removed member (a disabled organizer account) may be invited again, here or elsewhere;
-    // any other account, and a disabled admin above all, stays as it is.
-    if accounts_repo::find_by_email(conn, email)?.is_some_and(|account| !revivable(&account)) {
-        return Err(ApiError::conflict_on("email", "already_registered", "an account already uses this email"));
-    }
-    let pending: i64 = invitations::table
-        .filter(invitations::organizer_id.eq(organizer_id))
-        .filter(invitations::accepted_at.is_null())
-        .filter(invitations::expires_at.gt(Utc::now()))
-        .count()
-        .get_result(conn)?;
-    if pending >= MAX_PENDING_INVITATIONS {
-        return Err(ApiError::conflict(format!(
-            "this organizer already has {MAX_PENDING_INVITATIONS} pending invitations; remove some first"
-        )));
-    }
-    // An expired invitation to the same email no longer blocks a new one.
-    diesel::delete(
-        invitations::table
+    conn.transaction(|conn| {
+        // Locking the organizer makes its invitations take turns: each counts those before it,
+        // so concurrent requests cannot all pass the pending limit at once.
+        organizers::table.find(organizer_id).select(organizers::id).for_update().first::<Uuid>(conn)?;
+        // A removed member (a disabled organizer account) may be invited again, here or elsewhere;
+        // any other account, and a disabled admin above all, stays as it is.
+        if accounts_repo::find_by_email(conn, email)?.is_some_and(|account| !revivable(&account)) {
+            return Err(ApiError::conflict_on("email", "already_registered", "an account already uses this email"));
+        }
+        let pending: i64 = invitations::table
             .filter(invitations::organizer_id.eq(organizer_id))
             .filter(invitations::accepted_at.is_null())
-            .filter(invitations::expires_at.le(Utc::now()))
-            .filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-                    .bind::<diesel::sql_types::Text, _>(email)
-                    .sql(")"),
-            ),
-    )
-    .execute(conn)?;
-    let token = tokens::random_secret();
-    let expires_at = Utc::now() + Duration::days(INVITATION_TTL_DAYS);
-    let id = Uuid::now_v7();
-    diesel::insert_into(invitations::table)
-        .values((
-            invitations::id.eq(id),
-            invitations::organizer_id.eq(organizer_id),
-            invitations::email.eq(email),
-            invitations::token_hash.eq(tokens::sha256_hex(&token)),
-            invitations::invited_by.eq(invited_by),
-            invitations::expires_at.eq(expires_at),
-        ))
-        .execute(conn)
-        .map_err(|error| match ApiError::from(error) {
-            ApiError::Conflict { .. } => {
-                ApiError::conflict_on("email", "already_invited", "this email already has a pending invitation")
-            }
-            other => other,
-        })?;
-    Ok(InvitationOut { id, email: email.to_string(), token, expires_at })
+            .filter(invitations::expires_at.gt(Utc::now()))
+            .count()
+            .get_result(conn)?;
+        if pending >= MAX_PENDING_INVITATIONS {
+            return Err(ApiError::conflict(format!(
+                "this organizer already has {MAX_PENDING_INVITATIONS} pending invitations; remove some first"
+            )));
+        }
+        // An expired invitation to the same email no longer blocks a new one.
+        diesel::delete(
+            invitations::table
+                .filter(invitations::organizer_id.eq(organizer_id))
+                .filter(invitations::accepted_at.is_null())
+                .filter(invitations::expires_at.le(Utc::now()))
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                        .bind::<diesel::sql_types::Text, _>(email)
+                        .sql(")"),
+                ),
+        )
+        .execute(conn)?;
+        let token = tokens::random_secret();
+        let expires_at = Utc::now() + Duration::days(INVITATION_TTL_DAYS);
+        let id = Uuid::now_v7();
+        diesel::insert_into(invitations::table)
+            .values((
+                invitations::id.eq(id),
+                invitations::organizer_id.eq(organizer_id),
+                invitations::email.eq(email),
+                invitations::token_hash.eq(tokens::sha256_hex(&token)),
+                invitations::invited_by.eq(invited_by),
+                invitations::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+            .map_err(|error| match ApiError::from(error) {
+                ApiError::Conflict { .. } => {
+                    ApiError::conflict_on("email", "already_invited", "this email already has a pending invitation")
+                }
+                other => other,
+            })?;
+        Ok(InvitationOut { id, email: email.to_string(), token, expires_at })
+    })
 }
 
 /// Turns an invitation into an account of the organizer, with the password the invitee chose.

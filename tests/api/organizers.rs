@@ -311,6 +311,39 @@ async fn inviting_an_email_that_has_an_account_is_a_conflict() {
 }
 
 #[actix_web::test]
+async fn concurrent_invitations_cannot_outrun_the_limit_of_pending_invitations() {
+    use diesel::prelude::*;
+    use mip::organizers::members::MAX_PENDING_INVITATIONS;
+    use mip::schema::invitations;
+    let app = common::spawn_with(|db| mip::config::Settings { db_pool_size: 12, ..common::settings(db) }).await;
+    let (id, token, _) = register(&app, "a@x.example", "Mairie").await;
+    let organizer: uuid::Uuid = id.parse().unwrap();
+    // One short of the limit.
+    let pending: Vec<_> = (1..MAX_PENDING_INVITATIONS)
+        .map(|n| {
+            (
+                invitations::id.eq(uuid::Uuid::now_v7()),
+                invitations::organizer_id.eq(organizer),
+                invitations::email.eq(format!("pending-{n}@x.example")),
+                invitations::token_hash.eq(format!("hash-{n}")),
+                invitations::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(7)),
+            )
+        })
+        .collect();
+    diesel::insert_into(invitations::table).values(&pending).execute(&mut app.db.conn()).unwrap();
+
+    let members = format!("/api/v1/organizers/{id}/members");
+    let invitations =
+        (0..30).map(|n| app.post(&members, Some(&token), json!({"email": format!("burst-{n}@x.example")})));
+    let replies = common::lined_up(&app.db, "invitations", futures_util::future::join_all(invitations)).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 29, "{statuses:?}");
+    let listed = app.get_as(&members, &token).await.json();
+    assert_eq!(listed["total"], MAX_PENDING_INVITATIONS + 1, "the member and the pending invitations");
+}
+
+#[actix_web::test]
 async fn a_removed_member_loses_access_at_once_and_the_last_member_stays() {
     let app = common::spawn().await;
     let (id, token, body) = register(&app, "a@x.example", "Mairie").await;
