@@ -216,6 +216,10 @@ pub async fn list_members(
 
 /// Invite a colleague (members and admins). The answer holds the invitation token, once:
 /// the colleague sets a password with it at `POST /api/v1/auth/invitations/accept`.
+///
+/// The answer does not say whether the email already has an account (accepting refuses an
+/// email whose account may not join). An organizer sends a limited number of invitations per
+/// hour (`MIP_INVITATIONS_PER_HOUR`).
 #[utoipa::path(
     tag = "organizers",
     params(("id" = String, Path, description = "The organizer's id or slug")),
@@ -226,8 +230,9 @@ pub async fn list_members(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a member, or an API token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organizer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Email already registered or invited", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already invited, or too many pending invitations", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an email", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many invitations within the hour (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizers/{id}/members")]
@@ -242,7 +247,9 @@ pub async fn invite_member(
     let principal = member_or_admin(&caller, row.id)?;
     principal.require_session()?;
     let inviter = principal.account_id;
-    let invitation = db::run(&state.pool, move |conn| members::invite(conn, row.id, &form.email, inviter)).await?;
+    let max_per_hour = state.settings.invitations_per_hour;
+    let invitation =
+        db::run(&state.pool, move |conn| members::invite(conn, row.id, &form.email, inviter, max_per_hour)).await?;
     Ok(HttpResponse::Created().insert_header(("cache-control", "no-store")).json(invitation))
 }
 
