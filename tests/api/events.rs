@@ -7,6 +7,14 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// Whether `slug` is `<base>-` and six characters drawn from the event's id: lowercase letters
+/// (no `i`, `l`, `o`, `u`) and digits.
+fn is_event_slug(slug: &str, base: &str) -> bool {
+    slug.strip_prefix(base).and_then(|rest| rest.strip_prefix('-')).is_some_and(|suffix| {
+        suffix.len() == 6 && suffix.bytes().all(|b| b"0123456789abcdefghjkmnpqrstvwxyz".contains(&b))
+    })
+}
+
 #[actix_web::test]
 async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
     let w = world().await;
@@ -17,7 +25,8 @@ async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
     assert!(reply.header("etag").unwrap().starts_with("\"v1-"));
     assert_eq!(event["publication"], "draft");
     assert_eq!(event["status"], "scheduled");
-    assert_eq!(event["slug"], "fabriquer-un-capteur-de-qualite-de-l-air-2030");
+    let slug = event["slug"].as_str().unwrap();
+    assert!(is_event_slug(slug, "fabriquer-un-capteur-de-qualite-de-l-air-2030"), "{slug}");
     assert_eq!(event["organizer"]["id"], w.organizer.to_string());
     assert_eq!(event["venue"]["region"], json!({"code": "53", "name": "Bretagne"}), "deduced from the department");
     assert_eq!(event["venue"]["department"]["name"], "Ille-et-Vilaine");
@@ -26,7 +35,7 @@ async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
     let starts = event["sessions"][0]["starts_at"].as_str().unwrap();
     assert!(starts.ends_with("T14:00:00+01:00") || starts.ends_with("T14:00:00+02:00"), "{starts}");
     // The slug answers too.
-    let by_slug = w.app.get_as("/api/v1/events/fabriquer-un-capteur-de-qualite-de-l-air-2030", &w.member).await;
+    let by_slug = w.app.get_as(&format!("/api/v1/events/{slug}"), &w.member).await;
     assert_eq!(by_slug.json()["id"], event["id"]);
 }
 
@@ -545,6 +554,23 @@ async fn events_with_the_same_title_created_at_once_all_get_a_slug() {
     slugs.sort();
     slugs.dedup();
     assert_eq!(slugs.len(), 4, "{slugs:?}");
+}
+
+#[actix_web::test]
+async fn a_new_events_slug_does_not_tell_that_another_organizer_has_a_hidden_draft_of_that_title() {
+    let w = world().await;
+    let hidden = w.app.post("/api/v1/events", Some(&w.other), event_body()).await;
+    assert_eq!(hidden.status.as_u16(), 201, "{}", String::from_utf8_lossy(&hidden.body));
+    let hidden = hidden.json()["slug"].as_str().unwrap().to_string();
+    let mine = w.create(event_body()).await["slug"].as_str().unwrap().to_string();
+    // Both have the same shape, whoever came first: nothing in the second says the title was taken.
+    let base = "fabriquer-un-capteur-de-qualite-de-l-air-2030";
+    assert!(is_event_slug(&hidden, base), "{hidden}");
+    assert!(is_event_slug(&mine, base), "{mine}");
+    assert_ne!(mine, hidden);
+    assert!(!mine.ends_with("-2"), "{mine}");
+    // And the draft stays out of sight.
+    w.app.get_as(&format!("/api/v1/events/{hidden}"), &w.member).await.problem(404);
 }
 
 #[actix_web::test]
