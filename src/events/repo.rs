@@ -200,7 +200,7 @@ pub fn update(
         let content_changed =
             changes.as_object().is_some_and(|c| c.keys().any(|field| field != "status" && field != "status_note"));
         let back_to_moderation = publication == Publication::Published
-            && !actor.may_moderate()
+            && !actor.has_admin_powers()
             && resolved.edition.changes_require_review
             && content_changed;
         let after = if back_to_moderation { Publication::Submitted } else { publication };

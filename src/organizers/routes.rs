@@ -86,12 +86,16 @@ pub async fn list_organizers(
         .collect::<ApiResult<Vec<_>>>()?;
     let regions = split_list(filter.region.as_deref().unwrap_or(""));
     let words: Vec<String> = filter.q.as_deref().unwrap_or("").split_whitespace().take(10).map(String::from).collect();
-    let verified = match (caller.is_admin(), filter.verified) {
-        (true, asked) => asked,
-        (false, None | Some(true)) => Some(true),
-        (false, Some(false)) => return Err(ApiError::Forbidden("only admins may list unverified organizers".into())),
+    // The admins' view of the list (unverified organizers, private fields) is an admin power.
+    let admin_view = caller.has_admin_powers();
+    let verified = match filter.verified {
+        Some(false) => {
+            caller.require_admin_powers("list unverified organizers")?;
+            Some(false)
+        }
+        None if admin_view => None,
+        _ => Some(true),
     };
-    let is_admin = caller.is_admin();
     if let Some(bad) = regions.iter().find(|code| state.geo.region(code).is_none()) {
         return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));
     }
@@ -99,7 +103,7 @@ pub async fn list_organizers(
     let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, &query, after, limit)).await?;
     let last_modified = rows.iter().map(|o| o.updated_at).max();
     let body = page(rows, limit, total, "organizers", |o| o.slug.clone())
-        .map(|row| OrganizerOut::new(row, &state.geo, is_admin));
+        .map(|row| OrganizerOut::new(row, &state.geo, admin_view));
     Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
 }
 
