@@ -128,7 +128,7 @@ pub async fn update_lab(
     Ok(lab_response(&request, &lab, false))
 }
 
-/// Delete a lab and its figures (admins).
+/// Delete a lab and its figures (admins). Refused while events refer to it.
 #[utoipa::path(
     tag = "labs",
     params(("slug" = String, Path, description = "The lab's slug")),
@@ -138,6 +138,7 @@ pub async fn update_lab(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such lab", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Events refer to the lab (the problem says how many)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/labs/{slug}")]
