@@ -44,6 +44,10 @@ pub struct Settings {
     #[arg(long, env = "MIP_LOGIN_WINDOW", default_value_t = 900, global = true)]
     pub login_window_secs: u64,
 
+    /// Invitations an organizer may send per hour (counted in the database, for all instances).
+    #[arg(long, env = "MIP_INVITATIONS_PER_HOUR", default_value_t = 20, global = true)]
+    pub invitations_per_hour: i64,
+
     /// Login and register requests allowed per client address per minute (per instance).
     #[arg(long, env = "MIP_AUTH_RATE_PER_MINUTE", default_value_t = 30, global = true)]
     pub auth_rate_per_minute: u32,
@@ -82,6 +86,7 @@ impl Settings {
             refresh_token_ttl_secs: 3600,
             login_max_failures: 5,
             login_window_secs: 900,
+            invitations_per_hour: 20,
             auth_rate_per_minute: 1000,
             trust_forwarded: false,
             hsts_max_age_secs: 0,

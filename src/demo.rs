@@ -158,7 +158,7 @@ fn load_seed(conn: &mut PgConnection, geo: &Geography, seed: &Seed) -> Result<()
     let admin = crate::auth::repo::create(conn, DEMO_ADMIN_EMAIL, &password_hash, Role::Admin, None)?;
     let ti_lab: Uuid = organizers::table.filter(organizers::slug.eq("ti-lab")).select(organizers::id).first(conn)?;
     crate::auth::repo::create(conn, DEMO_ORGANIZER_EMAIL, &password_hash, Role::Organizer, Some(ti_lab))?;
-    let admin = Actor { account_id: admin.id, role: Role::Admin, organizer_id: None, via_api_token: false };
+    let admin = Actor { account_id: admin.id, role: Role::Admin, organizer_id: None, scopes: None, token_id: None };
     for form in &seed.events {
         publish_demo_event(conn, geo, &admin, form)?;
     }

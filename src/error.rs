@@ -238,11 +238,17 @@ impl From<diesel::result::Error> for ApiError {
             }
             Error::DatabaseError(Kind::ForeignKeyViolation, info) => {
                 let constraint = info.constraint_name().unwrap_or("reference").to_string();
-                ApiError::conflict_on(
-                    field_of_constraint(&constraint),
-                    "referenced",
-                    "this change would break a reference between resources",
-                )
+                // PostgreSQL says which side broke the reference: deleting a row that others
+                // still refer to, or writing a reference to a row that is not there.
+                let deleting = info.message().starts_with("update or delete on table");
+                match still_referred_to_by(&constraint) {
+                    Some((field, detail)) if deleting => ApiError::conflict_on(field, "in_use", detail),
+                    _ => ApiError::conflict_on(
+                        field_of_constraint(&constraint),
+                        "referenced",
+                        "this change would break a reference between resources",
+                    ),
+                }
             }
             Error::DatabaseError(Kind::CheckViolation, info) => {
                 let constraint = info.constraint_name().unwrap_or("check").to_string();
@@ -266,6 +272,16 @@ fn field_of_constraint(constraint: &str) -> &str {
         ("events_organizer_external_id_key", "external_id"),
     ];
     known.iter().find(|(name, _)| *name == constraint).map(|(_, field)| *field).unwrap_or(constraint)
+}
+
+/// For a reference that forbids deleting what it points to (`ON DELETE RESTRICT`): the field of
+/// the referring rows, and what to do. The repos count the references first and say how many;
+/// this is the answer when the database is the one that refuses.
+fn still_referred_to_by(constraint: &str) -> Option<(&'static str, &'static str)> {
+    match constraint {
+        "event_labs_lab_id_fkey" => Some(("labs", "events refer to this lab in `labs`; remove it from them first")),
+        _ => None,
+    }
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {

@@ -86,7 +86,7 @@ pub async fn register(
     request_body = AcceptInvitationForm,
     responses(
         (status = 201, description = "Member account created and logged in", body = TokenResponse),
-        (status = 401, description = "Invalid, expired or used invitation", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid, expired or used invitation, or one for an email whose account may not join (the same answer)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Weak password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     )
@@ -100,9 +100,7 @@ pub async fn accept_invitation(
     state.auth_limiter.check(&request)?;
     let form = form.0;
     let token = form.token.clone();
-    let email = db::run(&state.pool, move |conn| Ok(crate::organizers::members::invited_email(conn, &token)?)).await?;
-    let email =
-        email.ok_or_else(|| ApiError::Unauthorized("the invitation is invalid, expired or already used".into()))?;
+    let email = db::run(&state.pool, move |conn| crate::organizers::members::acceptable_email(conn, &token)).await?;
     password::check_strength(&form.password, &email).map_err(|e| ApiError::Validation(vec![e]))?;
     let hash = password::hash_off_executor(form.password).await?;
     let token = form.token;

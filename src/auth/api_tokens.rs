@@ -83,6 +83,7 @@ pub fn touch_live_token(conn: &mut PgConnection, account_id: Uuid, token_id: Uui
     }))
 }
 
+/// Creates a token, unless the account already holds `MAX_LIVE_TOKENS_PER_ACCOUNT` live ones.
 pub fn create(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -90,28 +91,33 @@ pub fn create(
     scopes: &[Scope],
     expires_at: DateTime<Utc>,
 ) -> ApiResult<ApiTokenRow> {
-    let live: i64 = api_tokens::table
-        .filter(api_tokens::account_id.eq(account_id))
-        .filter(api_tokens::revoked_at.is_null())
-        .filter(api_tokens::expires_at.gt(Utc::now()))
-        .count()
-        .get_result(conn)?;
-    if live >= MAX_LIVE_TOKENS_PER_ACCOUNT {
-        return Err(ApiError::conflict(format!(
-            "this account already holds {MAX_LIVE_TOKENS_PER_ACCOUNT} live API tokens; revoke one first"
-        )));
-    }
-    let scopes: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
-    Ok(diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::id.eq(Uuid::now_v7()),
-            api_tokens::account_id.eq(account_id),
-            api_tokens::name.eq(name.trim()),
-            api_tokens::scopes.eq(scopes),
-            api_tokens::expires_at.eq(expires_at),
-        ))
-        .returning(ApiTokenRow::as_returning())
-        .get_result(conn)?)
+    conn.transaction(|conn| {
+        // Locking the account makes its token creations take turns: each counts the tokens of
+        // those before it, so a burst of requests cannot all pass the count at once.
+        accounts::table.find(account_id).select(accounts::id).for_update().first::<Uuid>(conn)?;
+        let live: i64 = api_tokens::table
+            .filter(api_tokens::account_id.eq(account_id))
+            .filter(api_tokens::revoked_at.is_null())
+            .filter(api_tokens::expires_at.gt(Utc::now()))
+            .count()
+            .get_result(conn)?;
+        if live >= MAX_LIVE_TOKENS_PER_ACCOUNT {
+            return Err(ApiError::conflict(format!(
+                "this account already holds {MAX_LIVE_TOKENS_PER_ACCOUNT} live API tokens; revoke one first"
+            )));
+        }
+        let scopes: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
+        Ok(diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::id.eq(Uuid::now_v7()),
+                api_tokens::account_id.eq(account_id),
+                api_tokens::name.eq(name.trim()),
+                api_tokens::scopes.eq(scopes),
+                api_tokens::expires_at.eq(expires_at),
+            ))
+            .returning(ApiTokenRow::as_returning())
+            .get_result(conn)?)
+    })
 }
 
 /// The account's tokens that can still be used, newest first.

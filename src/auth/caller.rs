@@ -26,13 +26,39 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The account's role. What a request may do also depends on how it came: see
+    /// [`Principal::has_admin_powers`].
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
 
-    /// Whether this caller acts for the given organizer (members; admins act for everyone).
+    /// Whether this caller acts for the given organizer (members; admins act for everyone),
+    /// within what its API token's scopes allow.
     pub fn acts_for(&self, organizer: Uuid) -> bool {
         self.is_admin() || self.organizer_id == Some(organizer)
+    }
+
+    /// The one rule for what only DITP does: administration (editions, labs, verifying
+    /// organizers), moderation (publishing, rejecting, overriding the referencing window,
+    /// changes that skip review) and the admin-only lists (organizers waiting for
+    /// verification). It takes an admin in a login session: no API token scope covers it,
+    /// whoever holds the token, so a script's token leaked from an admin's machine cannot.
+    pub fn has_admin_powers(&self) -> bool {
+        self.is_admin() && self.token_id.is_none()
+    }
+
+    /// 403 unless the caller [has admin powers](Principal::has_admin_powers), saying what is
+    /// missing: the role, or a login session. `what` completes "only admins may …".
+    pub fn require_admin_powers(&self, what: &str) -> Result<(), ApiError> {
+        if !self.is_admin() {
+            return Err(ApiError::Forbidden(format!("only admins may {what}")));
+        }
+        if !self.has_admin_powers() {
+            return Err(ApiError::Forbidden(format!(
+                "API tokens cannot {what}, whatever their scopes: it needs an admin's login session; log in instead"
+            )));
+        }
+        Ok(())
     }
 
     /// A login session may do everything; an API token only what its scopes say.
@@ -77,18 +103,27 @@ impl Caller {
         self.principal().ok_or_else(|| ApiError::Unauthorized("this endpoint needs a bearer token".into()))
     }
 
-    /// 401 for anonymous callers, 403 for anyone but an admin in a login session. No scope
-    /// covers administration, so an admin's API token (made for a script's `events:write` or
-    /// `reports:read`) must not verify organizers or rewrite editions.
+    /// Whether the caller [has admin powers](Principal::has_admin_powers).
+    pub fn has_admin_powers(&self) -> bool {
+        self.principal().is_some_and(Principal::has_admin_powers)
+    }
+
+    /// 403 unless the caller [has admin powers](Principal::has_admin_powers), anonymous callers
+    /// included (for answers that serve everyone but show admins more).
+    pub fn require_admin_powers(&self, what: &str) -> Result<(), ApiError> {
+        match self.principal() {
+            Some(principal) => principal.require_admin_powers(what),
+            None => Err(ApiError::Forbidden(format!("only admins may {what}"))),
+        }
+    }
+
+    /// 401 for anonymous callers, 403 for anyone without [admin powers](Principal::has_admin_powers):
+    /// an admin's API token (made for a script's `events:write` or `reports:read`) must not
+    /// verify organizers or rewrite editions.
     pub fn admin(&self) -> Result<&Principal, ApiError> {
         let principal = self.authenticated()?;
-        if !principal.is_admin() {
-            return Err(ApiError::Forbidden("this needs the admin role".into()));
-        }
-        match principal.token_id {
-            Some(_) => Err(ApiError::Forbidden("API tokens cannot use admin endpoints; log in instead".into())),
-            None => Ok(principal),
-        }
+        principal.require_admin_powers("use admin endpoints")?;
+        Ok(principal)
     }
 }
 

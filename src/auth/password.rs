@@ -24,6 +24,19 @@ pub fn verify(password: &str, stored_hash: &str) -> bool {
         .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// Verifies on the blocking pool, with no database connection held. Without a stored hash
+/// (an unknown email) it spends the time of one verification anyway.
+pub async fn verify_off_executor(password: String, stored_hash: Option<String>) -> Result<bool, ApiError> {
+    let work = move || match stored_hash {
+        Some(stored_hash) => verify(&password, &stored_hash),
+        None => {
+            verify_against_nothing(&password);
+            false
+        }
+    };
+    Ok(actix_web::web::block(crate::telemetry::carry(work)).await?)
+}
+
 /// Spends the time of one verification, so an unknown email answers as slowly as a wrong password.
 pub fn verify_against_nothing(password: &str) {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -27,42 +27,55 @@ struct RefreshRow {
 
 const WRONG_CREDENTIALS: &str = "wrong email or password";
 
+/// Logs in with email and password, holding a pooled connection only for two short
+/// transactions, never while argon2 runs (tens of milliseconds of CPU per attempt: a burst of
+/// logins that held connections through it would leave every other request without one).
+///
+/// 1. Under the email's advisory lock: refuse when throttled, then record this attempt as a
+///    failure in progress, and read the account. Commit: lock and connection are released.
+/// 2. Verify the password on the blocking pool, no connection held.
+/// 3. On success, in a second transaction: clear the attempts, record the login, issue the
+///    refresh token. On failure there is nothing left to do: the attempt is already recorded.
+///
+/// Why concurrent guesses still cannot outrun the limit: each attempt is counted and recorded
+/// in one transaction under the lock, so the attempts of one email pass step 1 one at a time,
+/// and each sees every attempt that passed before it, finished or not. At most `max` of them
+/// get to step 2 within the window, however long their verifications take. Only a correct
+/// password clears the count, as it did when failures were recorded after the verification.
 pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse> {
     let subject = throttle::subject_of(&form.email);
     let max_failures = state.settings.login_max_failures;
     let window = Duration::seconds(state.settings.login_window_secs as i64);
     let refresh_ttl = Duration::seconds(state.settings.refresh_token_ttl_secs as i64);
-    let outcome = crate::db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            // Logins of one email take turns, so a burst cannot outrun the failure count.
+    let account = crate::db::transaction(&state.pool, {
+        let subject = subject.clone();
+        move |conn| {
             throttle::lock(conn, Action::Login, &subject)?;
             throttle::refuse_when_throttled(conn, Action::Login, &subject, max_failures, window)?;
-            let account = repo::find_by_email(conn, &subject)?;
-            // Verify even when the account is unknown or disabled, so timing does not tell them apart.
-            let verified = match &account {
-                Some(account) => password::verify(&form.password, &account.password_hash) && !account.disabled,
-                None => {
-                    password::verify_against_nothing(&form.password);
-                    false
-                }
-            };
-            match account {
-                Some(account) if verified => {
-                    throttle::clear(conn, Action::Login, &subject)?;
-                    repo::record_login(conn, account.id)?;
-                    let refresh = issue_refresh_token(conn, account.id, Uuid::now_v7(), refresh_ttl)?;
-                    Ok(Ok((account, refresh)))
-                }
-                _ => {
-                    throttle::record_attempt(conn, Action::Login, &subject)?;
-                    // The failure must commit, hence the error is raised after the transaction.
-                    Ok(Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())))
-                }
-            }
-        })
+            throttle::record_attempt(conn, Action::Login, &subject)?;
+            Ok(repo::find_by_email(conn, &subject)?)
+        }
     })
     .await?;
-    let (account, refresh) = outcome?;
+    // An unknown email is verified against a dummy hash, so timing does not tell it apart.
+    let stored_hash = account.as_ref().map(|account| account.password_hash.clone());
+    let verified = password::verify_off_executor(form.password, stored_hash).await?;
+    let account = match account {
+        Some(account) if verified && !account.disabled => account,
+        _ => return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())),
+    };
+    let (account, refresh) = crate::db::transaction(&state.pool, move |conn| {
+        // The account as it is now: disabled, or given another password, while its password
+        // was being verified, it does not log in with the old one.
+        let current = repo::find(conn, account.id)?
+            .filter(|current| !current.disabled && current.password_hash == account.password_hash)
+            .ok_or_else(|| ApiError::Unauthorized(WRONG_CREDENTIALS.into()))?;
+        throttle::clear(conn, Action::Login, &subject)?;
+        repo::record_login(conn, current.id)?;
+        let refresh = issue_refresh_token(conn, current.id, Uuid::now_v7(), refresh_ttl)?;
+        Ok((current, refresh))
+    })
+    .await?;
     token_response(state, &account, Some(refresh))
 }
 

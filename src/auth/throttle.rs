@@ -1,5 +1,5 @@
-//! Per-account throttling of login and registration, counted in PostgreSQL so that every
-//! instance behind a load balancer sees the same attempts.
+//! Throttling of login and registration (per email) and of invitations (per organizer),
+//! counted in PostgreSQL so that every instance behind a load balancer sees the same attempts.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -14,6 +14,8 @@ pub enum Action {
     Login,
     /// Registrations attempted with one email.
     Register,
+    /// Invitations sent by one organizer (the subject is its id).
+    Invite,
 }
 
 impl Action {
@@ -21,6 +23,7 @@ impl Action {
         match self {
             Action::Login => "login",
             Action::Register => "register",
+            Action::Invite => "invite",
         }
     }
 }

@@ -97,7 +97,7 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Inserts a row under a slug made free by `free_slug`, trying again with a new one when a
-/// concurrent insert took it first (two events with one title at the same instant). Each try
+/// concurrent insert took it first (two organizers with one name at the same instant). Each try
 /// runs in a savepoint, so a lost race leaves the caller's transaction usable.
 pub fn insert_with_free_slug<T>(
     conn: &mut PgConnection,

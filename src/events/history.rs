@@ -9,43 +9,9 @@ use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{accounts, event_history};
 
-/// Who acts on an event.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub account_id: Uuid,
-    pub role: Role,
-    pub organizer_id: Option<Uuid>,
-    /// Acting through an API token (a script), not a login session.
-    pub via_api_token: bool,
-}
-
-impl Actor {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// Moderation (publish, reject, overriding the referencing window, changes that skip
-    /// review) is an admin's, in a login session: no API token scope covers it, whoever holds
-    /// the token. This is the rule `Principal::has_admin_powers` states for every endpoint.
-    pub fn may_moderate(&self) -> bool {
-        self.is_admin() && !self.via_api_token
-    }
-
-    pub fn acts_for(&self, organizer: Uuid) -> bool {
-        self.is_admin() || self.organizer_id == Some(organizer)
-    }
-}
-
-impl From<&Principal> for Actor {
-    fn from(principal: &Principal) -> Self {
-        Actor {
-            account_id: principal.account_id,
-            role: principal.role,
-            organizer_id: principal.organizer_id,
-            via_api_token: principal.token_id.is_some(),
-        }
-    }
-}
+/// Who acts on an event: the caller. Its admin powers (moderation, overriding the
+/// referencing window, changes that skip review) follow [`Principal::has_admin_powers`].
+pub type Actor = Principal;
 
 /// The fields that differ between two forms, each as `{"from": …, "to": …}`. Without a
 /// `before`, every field set is reported as new.

@@ -471,7 +471,8 @@ pub struct NamedRef {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventOut {
     pub id: Uuid,
-    #[schema(example = "fabriquer-un-capteur-de-qualite-de-l-air-2021")]
+    /// The title, the edition's year and six characters drawn from the event's own id.
+    #[schema(example = "fabriquer-un-capteur-de-qualite-de-l-air-2021-k3f9x2")]
     pub slug: String,
     /// The edition's year.
     pub edition: i32,

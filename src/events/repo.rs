@@ -44,19 +44,27 @@ pub fn lock_row(conn: &mut PgConnection, id: Uuid, if_match: &IfMatch) -> ApiRes
     Ok(row)
 }
 
-/// A slug no other event has: the title's with the year, then `-2`, `-3`…
-fn free_slug(conn: &mut PgConnection, title: &str, year: i32) -> ApiResult<String> {
+/// Characters of the suffix that ends every event slug: digits and lowercase letters, without
+/// `i`, `l`, `o` and `u`, which are misread for `1`, `0` or one another (Crockford's base 32).
+const SLUG_SUFFIX_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+/// Each character of the suffix carries 5 bits: 6 of them, 30 bits.
+const SLUG_SUFFIX_CHARS: usize = 6;
+
+/// The slug of a new event: the title's, the edition's year, and six characters drawn from the
+/// event's own id (`fabriquer-un-capteur-2030-k3f9x2`). The suffix never depends on the other
+/// events: a slug chosen to step around a taken one (`…-2030-2`) would tell its author that
+/// someone else, perhaps another organizer's hidden draft, already has that title.
+fn event_slug(title: &str, year: i32, id: Uuid) -> String {
     let mut base = slugify(title);
     base.truncate(70);
-    let base = format!("{}-{year}", base.trim_end_matches('-')).trim_start_matches('-').to_string();
-    let taken: Vec<String> = events::table
-        .filter(events::slug.eq(&base).or(events::slug.like(format!("{base}-%"))))
-        .select(events::slug)
-        .load(conn)?;
-    Ok((1..)
-        .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
-        .find(|candidate| !taken.contains(candidate))
-        .unwrap_or(base))
+    // The last 32 bits of a UUID v7 are random (the bits before them hold the time and, in
+    // the `uuid` crate, a counter that only orders ids made in the same millisecond).
+    let random = u128::from_be_bytes(*id.as_bytes()) as u32;
+    let suffix: String = (0..SLUG_SUFFIX_CHARS)
+        .filter_map(|n| SLUG_SUFFIX_ALPHABET.get(((random >> (5 * n)) & 31) as usize))
+        .map(|byte| char::from(*byte))
+        .collect();
+    format!("{}-{year}-{suffix}", base.trim_end_matches('-')).trim_start_matches('-').to_string()
 }
 
 fn write_parts(conn: &mut PgConnection, event_id: Uuid, resolved: &Resolved) -> ApiResult<()> {
@@ -103,6 +111,29 @@ pub fn owner_of_new_event(conn: &mut PgConnection, actor: &Actor, form: &EventFo
     }
 }
 
+/// Inserts a new event under a fresh id and the slug made from it. Two slugs meet only when the
+/// titles, the years and 30 random bits do; should that ever happen, the event is given another
+/// id, in a savepoint, so that the caller's transaction stays usable and the author never
+/// learns of the other event.
+fn insert_new_event(
+    conn: &mut PgConnection,
+    form: &EventForm,
+    insert: impl Fn(&mut PgConnection, Uuid, &str) -> QueryResult<usize>,
+) -> ApiResult<Uuid> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        let id = Uuid::now_v7();
+        let slug = event_slug(&form.title, form.edition, id);
+        match conn.transaction(|conn| insert(conn, id, &slug)) {
+            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+                if attempt < ATTEMPTS && info.constraint_name() == Some("events_slug_key") => {}
+            other => return other.map(|_| id).map_err(ApiError::from),
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
 /// Creates a draft.
 pub fn create(conn: &mut PgConnection, geo: &Geography, actor: &Actor, form: &EventForm) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
@@ -112,23 +143,17 @@ pub fn create(conn: &mut PgConnection, geo: &Geography, actor: &Actor, form: &Ev
         }
         let mut resolved = resolve(conn, geo, form, Completeness::Draft)?;
         resolved.normalized.organizer = Some(organizer.id.to_string());
-        let id = Uuid::now_v7();
-        crate::db::insert_with_free_slug(
-            conn,
-            "events_slug_key",
-            |conn| free_slug(conn, &form.title, form.edition),
-            |conn, slug| {
-                diesel::insert_into(events::table)
-                    .values((
-                        &resolved.content,
-                        events::id.eq(id),
-                        events::slug.eq(slug),
-                        events::organizer_id.eq(organizer.id),
-                        events::created_by.eq(actor.account_id),
-                    ))
-                    .execute(conn)
-            },
-        )?;
+        let id = insert_new_event(conn, form, |conn, id, slug| {
+            diesel::insert_into(events::table)
+                .values((
+                    &resolved.content,
+                    events::id.eq(id),
+                    events::slug.eq(slug),
+                    events::organizer_id.eq(organizer.id),
+                    events::created_by.eq(actor.account_id),
+                ))
+                .execute(conn)
+        })?;
         write_parts(conn, id, &resolved)?;
         let row = find_row(conn, &id.to_string())?;
         let changes = history::diff(None, &resolved.normalized);
@@ -176,7 +201,7 @@ pub fn update(
         let content_changed =
             changes.as_object().is_some_and(|c| c.keys().any(|field| field != "status" && field != "status_note"));
         let back_to_moderation = publication == Publication::Published
-            && !actor.may_moderate()
+            && !actor.has_admin_powers()
             && resolved.edition.changes_require_review
             && content_changed;
         let after = if back_to_moderation { Publication::Submitted } else { publication };

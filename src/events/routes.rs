@@ -68,7 +68,7 @@ fn visible(caller: &Caller, event: &EventRow) -> bool {
 fn writer(caller: &Caller) -> ApiResult<Actor> {
     let principal = caller.authenticated()?;
     principal.require_scope(Scope::EventsWrite)?;
-    Ok(Actor::from(principal))
+    Ok(principal.clone())
 }
 
 async fn load_visible(state: &AppState, caller: &Caller, key: String) -> ApiResult<EventRow> {
@@ -252,8 +252,9 @@ async fn transition(
 
 /// Submit an event to moderation (from `draft`, `rejected` or `withdrawn`).
 ///
-/// The event must be complete, and the edition's referencing window open; admins may send
-/// `{"override_referencing_window": true}`, which the history records.
+/// The event must be complete, and the edition's referencing window open; admins in a login
+/// session may send `{"override_referencing_window": true}`, which the history records (anyone
+/// else sending it gets a 403).
 #[utoipa::path(
     tag = "events",
     params(("id" = String, Path, description = "The event's id or slug")),
@@ -262,7 +263,7 @@ async fn transition(
     responses(
         (status = 200, description = "Submitted", body = EventOut),
         (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not yours", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not yours, or an override without an admin's login session", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Wrong state (named), or referencing closed", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = PROBLEM),
@@ -290,7 +291,7 @@ pub async fn submit_event(
     responses(
         (status = 200, description = "Published", body = EventOut),
         (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin in a login session (API tokens do not moderate)", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Not `submitted` (the problem names its state)", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Stale `If-Match`", body = Problem, content_type = PROBLEM),
@@ -315,7 +316,7 @@ pub async fn publish_event(
     responses(
         (status = 200, description = "Rejected", body = EventOut),
         (status = 401, description = "No or bad token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Not an admin", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not an admin in a login session (API tokens do not moderate)", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Not `submitted` (the problem names its state)", body = Problem, content_type = PROBLEM),
         (status = 422, description = "No reason given", body = Problem, content_type = PROBLEM),

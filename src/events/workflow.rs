@@ -19,7 +19,8 @@ use crate::schema::events;
 /// A transition asked for.
 #[derive(Debug, Clone)]
 pub enum Transition {
-    /// To moderation. Admins may override a closed referencing window (recorded).
+    /// To moderation. Admins in a login session may override a closed referencing window
+    /// (recorded); anyone else asking to is refused.
     Submit { override_referencing_window: bool },
     /// Into the programme (admins).
     Publish,
@@ -54,8 +55,14 @@ impl Transition {
         }
     }
 
-    fn admins_only(&self) -> bool {
-        matches!(self, Transition::Publish | Transition::Reject { .. })
+    /// What this transition needs admin powers for, if anything (completes "only admins may …").
+    fn needs_admin_powers(&self) -> Option<&'static str> {
+        match self {
+            Transition::Publish => Some("publish events"),
+            Transition::Reject { .. } => Some("reject events"),
+            Transition::Submit { override_referencing_window: true } => Some("override the referencing window"),
+            _ => None,
+        }
     }
 }
 
@@ -85,14 +92,8 @@ pub fn apply(
 ) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
         let current = lock_row(conn, id, if_match)?;
-        if transition.admins_only() && !actor.is_admin() {
-            return Err(ApiError::Forbidden(format!("only admins may {} events", transition.name())));
-        }
-        if transition.admins_only() && !actor.may_moderate() {
-            return Err(ApiError::Forbidden(format!(
-                "API tokens cannot {} events: moderation needs an admin's login session",
-                transition.name()
-            )));
+        if let Some(what) = transition.needs_admin_powers() {
+            actor.require_admin_powers(what)?;
         }
         if !actor.acts_for(current.organizer_id) {
             return Err(ApiError::Forbidden(format!(
@@ -110,7 +111,8 @@ pub fn apply(
                 let form = form_of(conn, &current)?;
                 let resolved = resolve(conn, geo, &form, Completeness::Complete)?;
                 let window_open = resolved.edition.referencing_open_at(now);
-                let overridden = !window_open && actor.may_moderate() && *override_referencing_window;
+                // An override gets this far only from a caller with admin powers (checked above).
+                let overridden = !window_open && *override_referencing_window;
                 if !window_open && !overridden {
                     return Err(ApiError::conflict_on(
                         "edition",

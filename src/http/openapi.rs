@@ -16,12 +16,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBui
 const PROBLEM: &str = "application/problem+json";
 
 /// `DELETE`s of things that carry no version (a token, a member, a year's figures).
-const UNVERSIONED_DELETES: [&str; 4] = [
-    "/api/v1/me/tokens/{id}",
-    "/api/v1/organizers/{id}/members/{member_id}",
-    "/api/v1/labs/{slug}/figures/{year}",
-    "/api/v1/labs/{slug}",
-];
+const UNVERSIONED_DELETES: [&str; 3] =
+    ["/api/v1/me/tokens/{id}", "/api/v1/organizers/{id}/members/{member_id}", "/api/v1/labs/{slug}/figures/{year}"];
 
 /// Adds the shared statuses, headers and parameters to every operation of the document.
 pub fn declare_conventions(spec: &mut OpenApi) {

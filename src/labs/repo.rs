@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::geo::repo::Geography;
 use crate::http::conditional::IfMatch;
 use crate::http::fields::slugify;
-use crate::schema::{lab_figures, labs, organizers};
+use crate::schema::{event_labs, lab_figures, labs, organizers};
 
 fn not_found(slug: &str) -> ApiError {
     ApiError::NotFound(format!("lab `{slug}`"))
@@ -158,11 +158,27 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut PgConnection, slug: &str) -> ApiResult<()> {
-    match diesel::delete(labs::table.filter(labs::slug.eq(slug))).execute(conn)? {
-        0 => Err(not_found(slug)),
-        _ => Ok(()),
-    }
+/// Deletes a lab and its figures, unless events refer to it (409 naming how many): an event
+/// keeps the labs it lists, as it keeps its edition. The database refuses it too
+/// (`event_labs.lab_id` is `ON DELETE RESTRICT`).
+pub fn delete(conn: &mut PgConnection, slug: &str, if_match: &IfMatch) -> ApiResult<()> {
+    conn.transaction(|conn| {
+        // Locked, so that no event takes the lab between the count and the delete (an event
+        // that lists it reads it `FOR KEY SHARE`, and waits).
+        let lab = lock_current(conn, slug, if_match)?;
+        let events: i64 = event_labs::table.filter(event_labs::lab_id.eq(lab.id)).count().get_result(conn)?;
+        if events > 0 {
+            let (count, verb) =
+                if events == 1 { ("1 event".to_string(), "refers") } else { (format!("{events} events"), "refer") };
+            return Err(ApiError::conflict_on(
+                "labs",
+                "in_use",
+                format!("{count} {verb} to this lab in `labs`; remove it from them first"),
+            ));
+        }
+        diesel::delete(labs::table.find(lab.id)).execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Sets a year's figures, replacing what was there, when `If-Match`

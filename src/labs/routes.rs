@@ -133,7 +133,7 @@ pub async fn update_lab(
     Ok(lab_response(&request, &lab, false))
 }
 
-/// Delete a lab and its figures (admins).
+/// Delete a lab and its figures (admins). Refused while events refer to it.
 #[utoipa::path(
     tag = "labs",
     params(("slug" = String, Path, description = "The lab's slug")),
@@ -143,11 +143,18 @@ pub async fn update_lab(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such lab", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Events refer to the lab (the problem says how many)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/labs/{slug}")]
-pub async fn delete_lab(state: web::Data<AppState>, _admin: Admin, slug: web::Path<String>) -> ApiResult<HttpResponse> {
-    db::run(&state.pool, move |conn| repo::delete(conn, &slug)).await?;
+pub async fn delete_lab(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    _admin: Admin,
+    slug: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let if_match = if_match(&request)?;
+    db::run(&state.pool, move |conn| repo::delete(conn, &slug, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

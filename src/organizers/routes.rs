@@ -96,12 +96,16 @@ pub async fn list_organizers(
         .collect::<ApiResult<Vec<_>>>()?;
     let regions = split_list(filter.region.as_deref().unwrap_or(""));
     let words: Vec<String> = filter.q.as_deref().unwrap_or("").split_whitespace().take(10).map(String::from).collect();
-    let verified = match (caller.is_admin(), filter.verified) {
-        (true, asked) => asked,
-        (false, None | Some(true)) => Some(true),
-        (false, Some(false)) => return Err(ApiError::Forbidden("only admins may list unverified organizers".into())),
+    // The admins' view of the list (unverified organizers, private fields) is an admin power.
+    let admin_view = caller.has_admin_powers();
+    let verified = match filter.verified {
+        Some(false) => {
+            caller.require_admin_powers("list unverified organizers")?;
+            Some(false)
+        }
+        None if admin_view => None,
+        _ => Some(true),
     };
-    let is_admin = caller.is_admin();
     if let Some(bad) = regions.iter().find(|code| state.geo.region(code).is_none()) {
         return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));
     }
@@ -109,7 +113,7 @@ pub async fn list_organizers(
     let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, &query, after, limit)).await?;
     let last_modified = rows.iter().map(|o| o.updated_at).max();
     let body = page(rows, limit, total, "organizers", |o| o.slug.clone())
-        .map(|row| OrganizerOut::new(row, &state.geo, is_admin));
+        .map(|row| OrganizerOut::new(row, &state.geo, admin_view));
     Ok(Conditional::ok().last_modified(last_modified).json(&request, &body))
 }
 
@@ -226,6 +230,10 @@ pub async fn list_members(
 
 /// Invite a colleague (members and admins). The answer holds the invitation token, once:
 /// the colleague sets a password with it at `POST /api/v1/auth/invitations/accept`.
+///
+/// The answer does not say whether the email already has an account (accepting refuses an
+/// email whose account may not join). An organizer sends a limited number of invitations per
+/// hour (`MIP_INVITATIONS_PER_HOUR`).
 #[utoipa::path(
     tag = "organizers",
     params(("id" = String, Path, description = "The organizer's id or slug")),
@@ -236,8 +244,9 @@ pub async fn list_members(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a member, or an API token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organizer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Email already registered or invited", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already invited, or too many pending invitations", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an email", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many invitations within the hour (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizers/{id}/members")]
@@ -252,7 +261,9 @@ pub async fn invite_member(
     let principal = member_or_admin(&caller, row.id)?;
     principal.require_session()?;
     let inviter = principal.account_id;
-    let invitation = db::run(&state.pool, move |conn| members::invite(conn, row.id, &form.email, inviter)).await?;
+    let max_per_hour = state.settings.invitations_per_hour;
+    let invitation =
+        db::run(&state.pool, move |conn| members::invite(conn, row.id, &form.email, inviter, max_per_hour)).await?;
     Ok(HttpResponse::Created().insert_header(("cache-control", "no-store")).json(invitation))
 }
 

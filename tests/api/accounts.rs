@@ -339,6 +339,38 @@ async fn concurrent_failed_logins_cannot_outrun_the_per_account_limit() {
 }
 
 #[actix_web::test]
+async fn concurrent_token_creations_cannot_outrun_the_limit_of_live_tokens() {
+    use mip::auth::api_tokens::MAX_LIVE_TOKENS_PER_ACCOUNT;
+    use mip::schema::api_tokens;
+    let app = common::spawn_with(|db| mip::config::Settings { db_pool_size: 12, ..common::settings(db) }).await;
+    let session = bearer(&register(&app, "a@x.example").await);
+    let account: uuid::Uuid = app.get_as("/api/v1/me", &session).await.json()["id"].as_str().unwrap().parse().unwrap();
+    // One short of the limit.
+    let held: Vec<_> = (1..MAX_LIVE_TOKENS_PER_ACCOUNT)
+        .map(|n| {
+            (
+                api_tokens::id.eq(uuid::Uuid::now_v7()),
+                api_tokens::account_id.eq(account),
+                api_tokens::name.eq(format!("held {n}")),
+                api_tokens::scopes.eq(vec!["events:write".to_string()]),
+                api_tokens::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(30)),
+            )
+        })
+        .collect();
+    diesel::insert_into(api_tokens::table).values(&held).execute(&mut app.db.conn()).unwrap();
+
+    let creations = (0..30).map(|n| {
+        app.post("/api/v1/me/tokens", Some(&session), json!({"name": format!("burst {n}"), "scopes": ["events:write"]}))
+    });
+    let replies = common::lined_up(&app.db, "api_tokens", futures_util::future::join_all(creations)).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 29, "{statuses:?}");
+    let live = app.get_as("/api/v1/me/tokens", &session).await.json();
+    assert_eq!(live["total"], MAX_LIVE_TOKENS_PER_ACCOUNT);
+}
+
+#[actix_web::test]
 async fn the_per_address_limit_reads_the_address_the_proxy_appended_not_the_one_the_client_wrote() {
     let app = common::spawn_with(|db| mip::config::Settings {
         auth_rate_per_minute: 2,

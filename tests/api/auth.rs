@@ -161,6 +161,56 @@ async fn a_successful_login_resets_the_failure_count() {
     assert_eq!(app.login("agent@mip.example", common::PASSWORD).await.status.as_u16(), 200);
 }
 
+/// An argon2id hash of `password` that takes at least `at_least` to verify (as after raising
+/// the cost parameters): what a burst of logins costs, made long enough to measure.
+fn costly_hash(password: &str, at_least: std::time::Duration) -> String {
+    use argon2::password_hash::rand_core::OsRng;
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    use argon2::{Algorithm, Argon2, Params, Version};
+    let argon2 = |passes: u32| {
+        let params = Params::new(Params::DEFAULT_M_COST, passes, 1, None).unwrap();
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    };
+    let salt = SaltString::generate(&mut OsRng);
+    // The fastest of a few runs: other tests running at once only ever slow a run down.
+    let per_pass = (0..3)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            argon2(2).hash_password(password.as_bytes(), &salt).unwrap();
+            started.elapsed() / 2
+        })
+        .min()
+        .unwrap()
+        .as_nanos()
+        .max(1);
+    let passes = u32::try_from(at_least.as_nanos() / per_pass + 1).unwrap();
+    argon2(passes).hash_password(password.as_bytes(), &salt).unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn a_burst_of_logins_does_not_starve_other_requests_of_connections() {
+    use std::time::Duration;
+    let app = common::spawn_with(|db| mip::config::Settings { db_pool_size: 2, ..common::settings(db) }).await;
+    // Six logins of ~1.5 s each: more than the pool's 5 s checkout timeout, had they held
+    // the two connections while verifying.
+    let hash = costly_hash(common::PASSWORD, Duration::from_millis(1500));
+    mip::auth::repo::create(&mut app.db.conn(), "busy@mip.example", &hash, Role::Admin, None).unwrap();
+    let app = &app;
+    let logins = futures_util::future::join_all((0..6).map(|_| app.login("busy@mip.example", common::PASSWORD)));
+    // The reads arrive once the logins are under way.
+    let reads = futures_util::future::join_all((1..=3).map(|n| async move {
+        actix_web::rt::time::sleep(Duration::from_millis(300 * n)).await;
+        app.get(EDITIONS).await
+    }));
+    let (logins, reads) = futures_util::join!(logins, reads);
+    let read_statuses: Vec<u16> = reads.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(read_statuses, [200, 200, 200]);
+    // The logins themselves are served (or throttled: six at once exceed five attempts).
+    let login_statuses: Vec<u16> = logins.iter().map(|r| r.status.as_u16()).collect();
+    assert!(login_statuses.iter().all(|s| [200, 429].contains(s)), "{login_statuses:?}");
+    assert!(login_statuses.contains(&200), "{login_statuses:?}");
+}
+
 /// POSTs a valid edition with this `Authorization` header value (or none).
 async fn create_edition_with(app: &common::TestApp, authorization: Option<&str>) -> common::Reply {
     let headers: Vec<(&str, &str)> = authorization.map(|value| vec![("authorization", value)]).unwrap_or_default();

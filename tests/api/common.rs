@@ -376,6 +376,21 @@ impl TestApp {
     }
 }
 
+/// Runs `requests` while a transaction holds `table` exclusively, and ends it a moment later:
+/// the requests that read the table wait for it, then go at once, as in a burst on a busy
+/// server (requests this short otherwise rarely overlap in a test).
+pub async fn lined_up<F: Future>(db: &TestDb, table: &str, requests: F) -> F::Output {
+    let mut holder = db.conn();
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query(format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")).execute(&mut holder).unwrap();
+    let release = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+        diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
+    };
+    let (output, ()) = futures_util::join!(requests, release);
+    output
+}
+
 /// A valid lab body in `region`.
 pub fn lab_body(slug: &str, region: &str) -> Value {
     json!({

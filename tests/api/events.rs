@@ -7,6 +7,14 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// Whether `slug` is `<base>-` and six characters drawn from the event's id: lowercase letters
+/// (no `i`, `l`, `o`, `u`) and digits.
+fn is_event_slug(slug: &str, base: &str) -> bool {
+    slug.strip_prefix(base).and_then(|rest| rest.strip_prefix('-')).is_some_and(|suffix| {
+        suffix.len() == 6 && suffix.bytes().all(|b| b"0123456789abcdefghjkmnpqrstvwxyz".contains(&b))
+    })
+}
+
 #[actix_web::test]
 async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
     let w = world().await;
@@ -17,7 +25,8 @@ async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
     assert!(reply.header("etag").unwrap().starts_with("\"v1-"));
     assert_eq!(event["publication"], "draft");
     assert_eq!(event["status"], "scheduled");
-    assert_eq!(event["slug"], "fabriquer-un-capteur-de-qualite-de-l-air-2030");
+    let slug = event["slug"].as_str().unwrap();
+    assert!(is_event_slug(slug, "fabriquer-un-capteur-de-qualite-de-l-air-2030"), "{slug}");
     assert_eq!(event["organizer"]["id"], w.organizer.to_string());
     assert_eq!(event["venue"]["region"], json!({"code": "53", "name": "Bretagne"}), "deduced from the department");
     assert_eq!(event["venue"]["department"]["name"], "Ille-et-Vilaine");
@@ -26,7 +35,7 @@ async fn an_organizer_references_a_draft_with_local_times_and_insee_labels() {
     let starts = event["sessions"][0]["starts_at"].as_str().unwrap();
     assert!(starts.ends_with("T14:00:00+01:00") || starts.ends_with("T14:00:00+02:00"), "{starts}");
     // The slug answers too.
-    let by_slug = w.app.get_as("/api/v1/events/fabriquer-un-capteur-de-qualite-de-l-air-2030", &w.member).await;
+    let by_slug = w.app.get_as(&format!("/api/v1/events/{slug}"), &w.member).await;
     assert_eq!(by_slug.json()["id"], event["id"]);
 }
 
@@ -151,10 +160,10 @@ async fn submission_waits_for_an_open_referencing_window_unless_an_admin_overrid
     let path = format!("/api/v1/events/{}", id(&event));
     let refused = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.problem(409);
     assert_eq!(refused["errors"][0]["code"], "referencing_closed");
-    // An organizer cannot override; an admin can, and it is recorded.
+    // An organizer cannot override, and is told so; an admin can, and it is recorded.
     let member_override =
         w.app.post(&format!("{path}/submit"), Some(&w.member), json!({"override_referencing_window": true})).await;
-    member_override.problem(409);
+    assert!(member_override.problem(403)["detail"].as_str().unwrap().contains("only admins"));
     let admin_override =
         w.app.post(&format!("{path}/submit"), Some(&w.admin), json!({"override_referencing_window": true})).await;
     assert_eq!(admin_override.json()["publication"], "submitted");
@@ -428,6 +437,55 @@ async fn api_tokens_need_the_events_write_scope() {
 }
 
 #[actix_web::test]
+async fn an_admins_api_token_neither_moderates_nor_overrides_and_is_told_why() {
+    let w = world().await;
+    let token = w.api_token(&w.admin, json!(["events:write", "reports:read", "imports:write"])).await;
+    let token = token["token"].as_str().unwrap();
+    let told_why = |reply: common::Reply| {
+        let problem = reply.problem(403);
+        let detail = problem["detail"].as_str().unwrap().to_string();
+        assert!(detail.contains("API token") && detail.contains("log in"), "{detail}");
+    };
+
+    let path = path_of(&w.create(event_body()).await);
+    w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await;
+    told_why(w.app.post(&format!("{path}/publish"), Some(token), json!({})).await);
+    told_why(w.app.post(&format!("{path}/reject"), Some(token), json!({"reason": "Hors sujet"})).await);
+    assert_eq!(w.app.get_as(&path, &w.admin).await.json()["publication"], "submitted");
+
+    // Overriding a closed referencing window.
+    let mut closed = common::edition_body(2031);
+    closed["referencing_opens_at"] = json!("2031-09-01T00:00:00+02:00");
+    closed["referencing_closes_at"] = json!("2031-10-29T23:59:59+01:00");
+    w.app.post("/api/v1/editions", Some(&w.admin), closed).await;
+    let late = w
+        .create(with(
+            event_body(),
+            json!({"edition": 2031, "sessions": [{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]}),
+        ))
+        .await;
+    let submit = format!("{}/submit", path_of(&late));
+    told_why(w.app.post(&submit, Some(token), json!({"override_referencing_window": true})).await);
+    assert_eq!(w.app.get_as(&path_of(&late), &w.admin).await.json()["publication"], "draft");
+
+    // Listing the organizers waiting for verification, and verifying them.
+    told_why(w.app.get_as("/api/v1/organizers?verified=false", token).await);
+    told_why(w.app.post(&format!("/api/v1/organizers/{}/verify", w.organizer), Some(token), json!({})).await);
+
+    // Its changes to a published event go back to moderation, as a member's do.
+    w.app.patch("/api/v1/editions/2030", Some(&w.admin), json!({"changes_require_review": true})).await;
+    w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await;
+    let changed = w.app.patch(&path, Some(token), json!({"title": "Nouveau titre"})).await;
+    assert_eq!(changed.json()["publication"], "submitted", "{}", String::from_utf8_lossy(&changed.body));
+
+    // The admin's login session does all of it.
+    assert_eq!(w.app.post(&format!("{path}/publish"), Some(&w.admin), json!({})).await.status.as_u16(), 200);
+    let overridden = w.app.post(&submit, Some(&w.admin), json!({"override_referencing_window": true})).await;
+    assert_eq!(overridden.json()["publication"], "submitted");
+    assert_eq!(w.app.get_as("/api/v1/organizers?verified=false", &w.admin).await.status.as_u16(), 200);
+}
+
+#[actix_web::test]
 async fn admins_reference_events_for_a_named_organizer() {
     let w = world().await;
     let missing = w.app.post("/api/v1/events", Some(&w.admin), event_body()).await;
@@ -545,6 +603,23 @@ async fn events_with_the_same_title_created_at_once_all_get_a_slug() {
     slugs.sort();
     slugs.dedup();
     assert_eq!(slugs.len(), 4, "{slugs:?}");
+}
+
+#[actix_web::test]
+async fn a_new_events_slug_does_not_tell_that_another_organizer_has_a_hidden_draft_of_that_title() {
+    let w = world().await;
+    let hidden = w.app.post("/api/v1/events", Some(&w.other), event_body()).await;
+    assert_eq!(hidden.status.as_u16(), 201, "{}", String::from_utf8_lossy(&hidden.body));
+    let hidden = hidden.json()["slug"].as_str().unwrap().to_string();
+    let mine = w.create(event_body()).await["slug"].as_str().unwrap().to_string();
+    // Both have the same shape, whoever came first: nothing in the second says the title was taken.
+    let base = "fabriquer-un-capteur-de-qualite-de-l-air-2030";
+    assert!(is_event_slug(&hidden, base), "{hidden}");
+    assert!(is_event_slug(&mine, base), "{mine}");
+    assert_ne!(mine, hidden);
+    assert!(!mine.ends_with("-2"), "{mine}");
+    // And the draft stays out of sight.
+    w.app.get_as(&format!("/api/v1/events/{hidden}"), &w.member).await.problem(404);
 }
 
 #[actix_web::test]

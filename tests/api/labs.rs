@@ -392,6 +392,38 @@ async fn a_cursor_from_another_list_is_a_400() {
 }
 
 #[actix_web::test]
+async fn a_lab_that_events_refer_to_is_not_deleted() {
+    let w = common::world().await;
+    w.app.post(LABS, Some(&w.admin), common::lab_body("ti-lab", "53")).await;
+    w.app.post(LABS, Some(&w.admin), common::lab_body("siilab", "32")).await;
+    let event = w.create(common::with(common::event_body(), json!({"labs": ["ti-lab"]}))).await;
+    let version = event["version"].clone();
+
+    let refused = w.app.delete("/api/v1/labs/ti-lab", Some(&w.admin)).await.problem(409);
+    assert_eq!(refused["errors"][0]["field"], "labs");
+    assert_eq!(refused["errors"][0]["code"], "in_use");
+    assert!(refused["detail"].as_str().unwrap().contains("1 event"), "{refused}");
+    let kept = w.app.get_as(&common::path_of(&event), &w.member).await.json();
+    assert_eq!(kept["labs"], json!([{"slug": "ti-lab", "name": "Lab ti-lab"}]));
+    assert_eq!(kept["version"], version);
+    assert_eq!(w.app.get("/api/v1/labs/ti-lab").await.status.as_u16(), 200);
+    // The database refuses it too (`ON DELETE RESTRICT`), and its refusal reads the same.
+    let by_the_database = diesel::delete(mip::schema::labs::table.filter(mip::schema::labs::slug.eq("ti-lab")))
+        .execute(&mut w.app.db.conn())
+        .unwrap_err();
+    match mip::error::ApiError::from(by_the_database) {
+        mip::error::ApiError::Conflict { errors, .. } => {
+            assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("labs", "in_use"))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A lab no event refers to goes.
+    assert_eq!(w.app.delete("/api/v1/labs/siilab", Some(&w.admin)).await.status.as_u16(), 204);
+    w.app.get("/api/v1/labs/siilab").await.problem(404);
+}
+
+#[actix_web::test]
 async fn deleting_a_lab_removes_it_and_its_figures() {
     let app = common::spawn().await;
     let token = app.admin_token().await;

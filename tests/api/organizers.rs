@@ -298,16 +298,105 @@ async fn a_member_invites_a_colleague_who_joins_with_a_password() {
     assert_eq!(statuses, vec![json!("active"), json!("active")]);
 }
 
+/// A problem without what differs from one request to the next (its id).
+fn without_request_id(mut problem: Value) -> Value {
+    problem.as_object_mut().unwrap().remove("request_id");
+    problem
+}
+
+fn field_names(body: &Value) -> Vec<String> {
+    let mut names: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
 #[actix_web::test]
-async fn inviting_an_email_that_has_an_account_is_a_conflict() {
+async fn inviting_an_email_with_or_without_an_account_answers_alike() {
     let app = common::spawn().await;
     let (id, token, _) = register(&app, "a@x.example", "Mairie").await;
     register(&app, "b@x.example", "Autre").await;
-    let reply =
-        app.post(&format!("/api/v1/organizers/{id}/members"), Some(&token), json!({"email": "B@x.example"})).await;
-    assert_eq!(reply.problem_fields(409), vec!["email"]);
-    let reply = app.post(&format!("/api/v1/organizers/{id}/members"), Some(&token), json!({"email": "nope"})).await;
+    let members = format!("/api/v1/organizers/{id}/members");
+    let registered = app.post(&members, Some(&token), json!({"email": "B@x.example"})).await;
+    let unknown = app.post(&members, Some(&token), json!({"email": "c@x.example"})).await;
+    assert_eq!(registered.status.as_u16(), 201, "{}", String::from_utf8_lossy(&registered.body));
+    assert_eq!(unknown.status.as_u16(), 201, "{}", String::from_utf8_lossy(&unknown.body));
+    assert_eq!(field_names(&registered.json()), field_names(&unknown.json()));
+    assert_eq!(field_names(&registered.json()), ["email", "expires_at", "id", "token"]);
+    assert_eq!(registered.header("cache-control"), unknown.header("cache-control"));
+
+    // The account that exists is refused when the invitation is accepted, exactly as an
+    // invalid invitation is; the account stays as it was.
+    let accept = |token: Value| {
+        app.post("/api/v1/auth/invitations/accept", None, json!({"token": token, "password": "another long password"}))
+    };
+    let refused = accept(registered.json()["token"].clone()).await.problem(401);
+    let invalid = accept(json!("no-such-invitation")).await.problem(401);
+    assert_eq!(without_request_id(refused), without_request_id(invalid));
+    assert_eq!(app.login("b@x.example", common::PASSWORD).await.status.as_u16(), 200);
+    assert_eq!(accept(unknown.json()["token"].clone()).await.status.as_u16(), 201);
+
+    let reply = app.post(&members, Some(&token), json!({"email": "nope"})).await;
     assert_eq!(reply.problem_fields(422), vec!["email"]);
+}
+
+#[actix_web::test]
+async fn an_organizer_sends_at_most_its_hourly_quota_of_invitations() {
+    let app = common::spawn().await;
+    let (id, token, _) = register(&app, "a@x.example", "Mairie").await;
+    let members = format!("/api/v1/organizers/{id}/members");
+    let quota = mip::config::Settings::for_tests("").invitations_per_hour;
+    let mut last = Value::Null;
+    for n in 0..quota {
+        let reply = app.post(&members, Some(&token), json!({"email": format!("colleague-{n}@x.example")})).await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+        last = reply.json();
+    }
+    // Withdrawing invitations does not give the quota back.
+    let withdrawn = app.delete(&format!("{members}/{}", last["id"].as_str().unwrap()), Some(&token)).await;
+    assert_eq!(withdrawn.status.as_u16(), 204);
+    let refused = app.post(&members, Some(&token), json!({"email": "one-more@x.example"})).await;
+    refused.problem(429);
+    let retry_after: u64 = refused.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    // Another organizer has its own quota.
+    let (other, other_token, _) = register(&app, "b@x.example", "Autre").await;
+    let invited = app
+        .post(&format!("/api/v1/organizers/{other}/members"), Some(&other_token), json!({"email": "c@x.example"}))
+        .await;
+    assert_eq!(invited.status.as_u16(), 201);
+}
+
+#[actix_web::test]
+async fn concurrent_invitations_cannot_outrun_the_limit_of_pending_invitations() {
+    use diesel::prelude::*;
+    use mip::organizers::members::MAX_PENDING_INVITATIONS;
+    use mip::schema::invitations;
+    let app = common::spawn_with(|db| mip::config::Settings { db_pool_size: 12, ..common::settings(db) }).await;
+    let (id, token, _) = register(&app, "a@x.example", "Mairie").await;
+    let organizer: uuid::Uuid = id.parse().unwrap();
+    // One short of the limit.
+    let pending: Vec<_> = (1..MAX_PENDING_INVITATIONS)
+        .map(|n| {
+            (
+                invitations::id.eq(uuid::Uuid::now_v7()),
+                invitations::organizer_id.eq(organizer),
+                invitations::email.eq(format!("pending-{n}@x.example")),
+                invitations::token_hash.eq(format!("hash-{n}")),
+                invitations::expires_at.eq(chrono::Utc::now() + chrono::Duration::days(7)),
+            )
+        })
+        .collect();
+    diesel::insert_into(invitations::table).values(&pending).execute(&mut app.db.conn()).unwrap();
+
+    let members = format!("/api/v1/organizers/{id}/members");
+    let invitations =
+        (0..30).map(|n| app.post(&members, Some(&token), json!({"email": format!("burst-{n}@x.example")})));
+    let replies = common::lined_up(&app.db, "invitations", futures_util::future::join_all(invitations)).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 29, "{statuses:?}");
+    let listed = app.get_as(&members, &token).await.json();
+    assert_eq!(listed["total"], MAX_PENDING_INVITATIONS + 1, "the member and the pending invitations");
 }
 
 #[actix_web::test]
@@ -375,7 +464,16 @@ async fn an_invitation_never_brings_back_a_disabled_admin() {
     let reply = app
         .post(&format!("/api/v1/organizers/{id}/members"), Some(&token), json!({"email": "old-admin@mip.example"}))
         .await;
-    assert_eq!(reply.problem_fields(409), vec!["email"]);
+    assert_eq!(reply.status.as_u16(), 201, "inviting does not tell which emails have an account");
+    app.post(
+        "/api/v1/auth/invitations/accept",
+        None,
+        json!({"token": reply.json()["token"], "password": "another long password"}),
+    )
+    .await
+    .problem(401);
+    let disabled: bool = accounts::table.find(admin.id).select(accounts::disabled).first(&mut app.db.conn()).unwrap();
+    assert!(disabled);
 }
 
 #[actix_web::test]
