@@ -418,7 +418,8 @@ async fn a_lab_that_events_refer_to_is_not_deleted() {
         other => panic!("{other:?}"),
     }
 
-    // A lab no event refers to goes.
+    // A lab no event refers to goes, at the version read (`If-Match`, as every versioned write).
+    w.app.json_with("DELETE", "/api/v1/labs/siilab", Some(&w.admin), &[], json!(null)).await.problem(428);
     assert_eq!(w.app.delete("/api/v1/labs/siilab", Some(&w.admin)).await.status.as_u16(), 204);
     w.app.get("/api/v1/labs/siilab").await.problem(404);
 }
