@@ -21,8 +21,6 @@ use crate::http::fields::{MAX_YEAR, MIN_YEAR};
 use crate::http::pagination::PageParams;
 use crate::organizers::model::OrganizerKind;
 
-/// Values one filter may list.
-pub const MAX_VALUES_PER_FILTER: usize = 50;
 /// Longest `q`, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Largest `radius_km`, and the radius used when `near` comes without one.
@@ -268,18 +266,7 @@ fn single<'a>(name: &str, value: &'a Option<String>) -> ApiResult<Option<&'a str
     }
 }
 
-/// Every value of a list parameter, comma-separated or repeated. An empty value (`region=`,
-/// `region=53,,52`) is a 400: a client that sent one has a bug to know about.
-fn list(name: &str, values: &[String]) -> ApiResult<Vec<String>> {
-    let values: Vec<String> = values.iter().flat_map(|v| v.split(',')).map(|v| v.trim().to_string()).collect();
-    if values.iter().any(String::is_empty) {
-        return Err(ApiError::bad_param(name, "has an empty value"));
-    }
-    if values.len() > MAX_VALUES_PER_FILTER {
-        return Err(ApiError::bad_param(name, format!("lists at most {MAX_VALUES_PER_FILTER} values")));
-    }
-    Ok(values)
-}
+use crate::http::query::list_parameter as list;
 
 fn parsed_list<T>(name: &str, values: &[String], parse: impl Fn(&str) -> Option<T>, what: &str) -> ApiResult<Vec<T>> {
     list(name, values)?

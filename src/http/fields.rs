@@ -59,11 +59,6 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// `53, 52,` → `["53", "52"]`: several values of one filter.
-pub fn split_list(raw: &str) -> Vec<String> {
-    raw.split(',').map(str::trim).filter(|v| !v.is_empty()).map(String::from).collect()
-}
-
 /// Checks a nullable PATCH URL (validator does not look inside `Option<Option<_>>`).
 pub fn check_nullable_url(field: &str, value: &Option<Option<String>>) -> Option<crate::error::FieldError> {
     match value {

@@ -18,6 +18,7 @@ pub const MAX_LIMIT: i64 = 100;
 /// `limit` and `cursor`, shared by every list endpoint.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Page size, 1 to 100 (default 20). Out of range is a 400, never clamped.
     #[param(minimum = 1, maximum = 100, default = 20)]

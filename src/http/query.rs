@@ -58,6 +58,23 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     })
 }
 
+/// Values one list parameter may hold.
+pub const MAX_VALUES_PER_PARAMETER: usize = 50;
+
+/// Every value of a list parameter, comma-separated or repeated (`region=53,52` or
+/// `region=53&region=52`). An empty value (`region=`, `region=53,,52`) is a 400: a client that
+/// sent one has a bug to know about, not a filter to drop.
+pub fn list_parameter(name: &str, values: &[String]) -> Result<Vec<String>, ApiError> {
+    let values: Vec<String> = values.iter().flat_map(|v| v.split(',')).map(|v| v.trim().to_string()).collect();
+    if values.iter().any(String::is_empty) {
+        return Err(ApiError::bad_param(name, "has an empty value"));
+    }
+    if values.len() > MAX_VALUES_PER_PARAMETER {
+        return Err(ApiError::bad_param(name, format!("lists at most {MAX_VALUES_PER_PARAMETER} values")));
+    }
+    Ok(values)
+}
+
 fn field_in_message(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let end = start + message[start..].find('`')?;

@@ -232,9 +232,12 @@ pub fn check_founded_year(year: i32) -> Vec<FieldError> {
 /// Filters of `GET /labs`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LabFilter {
-    /// INSEE region codes, comma-separated (OR): `53,52`.
-    pub region: Option<String>,
+    /// INSEE region codes (OR): `53,52`, or the parameter repeated.
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub region: Vec<String>,
     /// Only active (true) or inactive (false) labs.
     pub active: Option<bool>,
     /// Page size, 1 to 100 (default 20).
@@ -249,8 +252,8 @@ impl LabFilter {
         crate::http::pagination::PageParams { limit: self.limit, cursor: self.cursor.clone() }
     }
 
-    /// The region codes asked for, each checked against the reference.
-    pub fn regions(&self) -> Vec<String> {
-        self.region.as_deref().map(crate::http::fields::split_list).unwrap_or_default()
+    /// The region codes asked for (checked against the reference by the handler).
+    pub fn regions(&self) -> Result<Vec<String>, crate::error::ApiError> {
+        crate::http::query::list_parameter("region", &self.region)
     }
 }

@@ -39,7 +39,7 @@ pub async fn list_labs(
     let page_params = filter.page();
     let limit = page_params.limit()?;
     let after = page_params.cursor::<String>("labs")?;
-    let regions = filter.regions();
+    let regions = filter.regions()?;
     let active = filter.active;
     if let Some(bad) = regions.iter().find(|code| state.geo.region(code).is_none()) {
         return Err(ApiError::bad_param("region", format!("`{bad}` is not an INSEE region code")));

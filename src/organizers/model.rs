@@ -238,10 +238,14 @@ pub fn resolve_place(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizerFilter {
-    /// Kinds, comma-separated (OR): `local_authority,innovation_lab`.
-    pub kind: Option<String>,
-    /// INSEE region codes, comma-separated (OR): `53,52`.
-    pub region: Option<String>,
+    /// Kinds (OR): `local_authority,innovation_lab`, or the parameter repeated.
+    #[serde(default)]
+    #[param(value_type = Option<Vec<OrganizerKind>>, style = Form, explode = false)]
+    pub kind: Vec<String>,
+    /// INSEE region codes (OR): `53,52`, or the parameter repeated.
+    #[serde(default)]
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false)]
+    pub region: Vec<String>,
     /// Words of the name or acronym, accents and case ignored: `prefecture bretagne`.
     pub q: Option<String>,
     /// Admins only: `false` lists the organizers waiting for verification.

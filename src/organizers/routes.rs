@@ -11,10 +11,10 @@ use crate::auth::{Admin, Authenticated, Caller, Principal};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, if_match, version_etag};
-use crate::http::fields::split_list;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, page};
 use crate::http::query::Query;
+use crate::http::query::list_parameter;
 use crate::state::AppState;
 
 crate::page_schema! {
@@ -87,14 +87,14 @@ pub async fn list_organizers(
     let page_params = filter.page();
     let limit = page_params.limit()?;
     let after = page_params.cursor::<String>("organizers")?;
-    let kinds = split_list(filter.kind.as_deref().unwrap_or(""))
+    let kinds = list_parameter("kind", &filter.kind)?
         .iter()
         .map(|k| {
             OrganizerKind::parse(k)
                 .ok_or_else(|| ApiError::bad_param("kind", format!("`{k}` is not an organizer kind")))
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    let regions = split_list(filter.region.as_deref().unwrap_or(""));
+    let regions = list_parameter("region", &filter.region)?;
     let words: Vec<String> = filter.q.as_deref().unwrap_or("").split_whitespace().take(10).map(String::from).collect();
     // The admins' view of the list (unverified organizers, private fields) is an admin power.
     let admin_view = caller.has_admin_powers();

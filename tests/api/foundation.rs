@@ -348,3 +348,16 @@ async fn an_oversized_uri_or_header_block_is_a_problem_not_a_reset() {
         .insert_header(("x-two", big.as_str()));
     app.send(request).await.problem(431);
 }
+
+#[actix_web::test]
+async fn every_list_refuses_an_unknown_parameter_and_accepts_the_cache_buster() {
+    let app = common::spawn().await;
+    for list in ["/api/v1/labs", "/api/v1/organizers", "/api/v1/editions", "/api/v1/events"] {
+        assert_eq!(app.get(&format!("{list}?regoin=53")).await.problem_fields(400), vec!["regoin"], "{list}");
+        assert_eq!(app.get(&format!("{list}?_=1732500000")).await.status.as_u16(), 200, "{list}");
+    }
+    for list in ["/api/v1/labs", "/api/v1/organizers"] {
+        assert_eq!(app.get(&format!("{list}?region=53&region=32")).await.status.as_u16(), 200, "{list}");
+        assert_eq!(app.get(&format!("{list}?region=,,,")).await.problem_fields(400), vec!["region"], "{list}");
+    }
+}
