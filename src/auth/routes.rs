@@ -7,7 +7,8 @@ use super::{Authenticated, Caller, Principal, Scope, api_tokens, sessions};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::ValidJson;
-use crate::http::pagination::Page;
+use crate::http::pagination::{Page, WholeListParams};
+use crate::http::query::Query;
 use crate::state::AppState;
 
 crate::page_schema! {
@@ -87,7 +88,11 @@ pub async fn logout(state: web::Data<AppState>, form: ValidJson<RefreshForm>) ->
     )
 )]
 #[get("/me/tokens")]
-pub async fn list_tokens(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+pub async fn list_tokens(
+    state: web::Data<AppState>,
+    caller: Caller,
+    _no_parameters: Query<WholeListParams>,
+) -> ApiResult<HttpResponse> {
     let account = session_account(&caller)?;
     let rows = db::run(&state.pool, move |conn| Ok(api_tokens::list_live(conn, account)?)).await?;
     let tokens: Vec<ApiTokenOut> = rows.into_iter().map(ApiTokenOut::from).collect();

@@ -7,7 +7,7 @@ use crate::db;
 use crate::error::{ApiResult, Problem};
 use crate::http::conditional::{Conditional, if_match, version_etag};
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, PageParams, page};
+use crate::http::pagination::{Page, PageParams, WholeListParams, page};
 use crate::http::query::Query;
 use crate::state::AppState;
 
@@ -177,6 +177,7 @@ pub async fn list_tracks(
     state: web::Data<AppState>,
     request: HttpRequest,
     year: web::Path<i32>,
+    _no_parameters: Query<WholeListParams>,
 ) -> ApiResult<HttpResponse> {
     let year = year.into_inner();
     let tracks = db::run(&state.pool, move |conn| repo::list_tracks(conn, year)).await?;

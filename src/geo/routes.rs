@@ -3,7 +3,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use super::model::RegionOut;
 use crate::error::ApiResult;
 use crate::http::conditional::Conditional;
-use crate::http::pagination::Page;
+use crate::http::pagination::{Page, WholeListParams};
+use crate::http::query::Query;
 use crate::state::AppState;
 
 crate::page_schema! {
@@ -18,6 +19,10 @@ crate::page_schema! {
     (status = 304, description = "Not modified"),
 ))]
 #[get("/regions")]
-pub async fn list_regions(state: web::Data<AppState>, request: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn list_regions(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    _no_parameters: Query<WholeListParams>,
+) -> ApiResult<HttpResponse> {
     Ok(Conditional::ok().json(&request, &Page::whole(state.geo.all())))
 }

@@ -44,7 +44,8 @@ fn declare(path: &str, method: HttpMethod, operation: &mut Operation) {
         problem(operation, "401", "The bearer token sent is not valid (expired, revoked, forged)");
         problem(operation, "503", "The database is unavailable; retry after the delay given");
     }
-    if has_parameters || has_body {
+    // Every API route parses its query string (an unknown parameter is a 400), its path and body.
+    if api || has_parameters || has_body {
         problem(operation, "400", "A parameter or the body does not parse (the problem names it)");
     }
     if has_body {

@@ -27,6 +27,13 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
+/// The parameters of a list short enough to be one whole page (the regions, an edition's
+/// tracks, an organizer's members, the caller's tokens): none, so that a `limit` or a typo is a
+/// 400 there too rather than silently ignored (`_`, the cache-buster, is still accepted).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WholeListParams {}
+
 /// A page of a list. The document names one page type per item (see [`page_schema!`]).
 #[derive(Debug, Serialize)]
 pub struct Page<T> {

@@ -12,7 +12,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, if_match, version_etag};
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, page};
+use crate::http::pagination::{Page, WholeListParams, page};
 use crate::http::query::Query;
 use crate::http::query::list_parameter;
 use crate::state::AppState;
@@ -220,6 +220,7 @@ pub async fn list_members(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    _no_parameters: Query<WholeListParams>,
 ) -> ApiResult<HttpResponse> {
     let row = load_visible(&state, &caller, id.into_inner()).await?;
     // Members' emails and last logins are account data: a script's API token does not read them.

@@ -356,6 +356,15 @@ async fn every_list_refuses_an_unknown_parameter_and_accepts_the_cache_buster() 
         assert_eq!(app.get(&format!("{list}?regoin=53")).await.problem_fields(400), vec!["regoin"], "{list}");
         assert_eq!(app.get(&format!("{list}?_=1732500000")).await.status.as_u16(), 200, "{list}");
     }
+    // The short lists answered whole take no parameter at all.
+    let admin = app.admin_token().await;
+    for list in ["/api/v1/regions", "/api/v1/me/tokens"] {
+        assert_eq!(app.get_as(&format!("{list}?limit=500"), &admin).await.problem_fields(400), vec!["limit"], "{list}");
+        assert_eq!(app.get_as(&format!("{list}?_=1"), &admin).await.status.as_u16(), 200, "{list}");
+    }
+    app.post("/api/v1/editions", Some(&admin), common::edition_body(2030)).await;
+    let tracks = app.get("/api/v1/editions/2030/tracks?regoin=53").await;
+    assert_eq!(tracks.problem_fields(400), vec!["regoin"]);
     for list in ["/api/v1/labs", "/api/v1/organizers"] {
         assert_eq!(app.get(&format!("{list}?region=53&region=32")).await.status.as_u16(), 200, "{list}");
         assert_eq!(app.get(&format!("{list}?region=,,,")).await.problem_fields(400), vec!["region"], "{list}");
