@@ -1,6 +1,6 @@
 //! Sessions (refresh, logout), API tokens for scripts, and the limits on login and register.
 
-use crate::common;
+use crate::common::{self, register, registration};
 
 use std::time::{Duration, Instant};
 
@@ -8,21 +8,6 @@ use actix_web::test::TestRequest;
 use diesel::prelude::*;
 use mip::auth::Role;
 use serde_json::{Value, json};
-
-fn registration(email: &str) -> Value {
-    json!({
-        "email": email,
-        "password": common::PASSWORD,
-        "organizer": {"name": format!("Mairie {email}"), "kind": "local_authority", "department": "35"}
-    })
-}
-
-/// Registers an organizer; returns the login answer (access and refresh tokens).
-async fn register(app: &common::TestApp, email: &str) -> Value {
-    let reply = app.post("/api/v1/auth/register", None, registration(email)).await;
-    assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
-    reply.json()
-}
 
 fn bearer(body: &Value) -> String {
     body["access_token"].as_str().unwrap().to_string()

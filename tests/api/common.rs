@@ -391,6 +391,22 @@ pub async fn lined_up<F: Future>(db: &TestDb, table: &str, requests: F) -> F::Ou
     output
 }
 
+/// A registration: an account and its organizer (a town hall in Ille-et-Vilaine).
+pub fn registration(email: &str) -> Value {
+    json!({
+        "email": email,
+        "password": PASSWORD,
+        "organizer": {"name": format!("Mairie {email}"), "kind": "local_authority", "department": "35"}
+    })
+}
+
+/// Registers an organizer; returns the answer (the account, access and refresh tokens).
+pub async fn register(app: &TestApp, email: &str) -> Value {
+    let reply = app.post("/api/v1/auth/register", None, registration(email)).await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()
+}
+
 /// A valid lab body in `region`.
 pub fn lab_body(slug: &str, region: &str) -> Value {
     json!({

@@ -144,19 +144,20 @@ async fn a_withdrawn_event_leaves_the_programme_and_can_come_back() {
     assert_eq!(back["publication"], "submitted");
 }
 
-#[actix_web::test]
-async fn submission_waits_for_an_open_referencing_window_unless_an_admin_overrides_it() {
-    let w = world().await;
+/// A draft of the 2031 edition, whose referencing window is not open now (it opens in 2031).
+async fn draft_in_a_closed_edition(w: &common::World) -> Value {
     let mut closed = common::edition_body(2031);
     closed["referencing_opens_at"] = json!("2031-09-01T00:00:00+02:00");
     closed["referencing_closes_at"] = json!("2031-10-29T23:59:59+01:00");
     w.app.post("/api/v1/editions", Some(&w.admin), closed).await;
-    let event = w
-        .create(with(
-            event_body(),
-            json!({"edition": 2031, "sessions": [{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]}),
-        ))
-        .await;
+    let sessions = json!([{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]);
+    w.create(with(event_body(), json!({"edition": 2031, "sessions": sessions}))).await
+}
+
+#[actix_web::test]
+async fn submission_waits_for_an_open_referencing_window_unless_an_admin_overrides_it() {
+    let w = world().await;
+    let event = draft_in_a_closed_edition(&w).await;
     let path = format!("/api/v1/events/{}", id(&event));
     let refused = w.app.post(&format!("{path}/submit"), Some(&w.member), json!({})).await.problem(409);
     assert_eq!(refused["errors"][0]["code"], "referencing_closed");
@@ -454,16 +455,7 @@ async fn an_admins_api_token_neither_moderates_nor_overrides_and_is_told_why() {
     assert_eq!(w.app.get_as(&path, &w.admin).await.json()["publication"], "submitted");
 
     // Overriding a closed referencing window.
-    let mut closed = common::edition_body(2031);
-    closed["referencing_opens_at"] = json!("2031-09-01T00:00:00+02:00");
-    closed["referencing_closes_at"] = json!("2031-10-29T23:59:59+01:00");
-    w.app.post("/api/v1/editions", Some(&w.admin), closed).await;
-    let late = w
-        .create(with(
-            event_body(),
-            json!({"edition": 2031, "sessions": [{"starts_at": "2031-11-05T10:00", "ends_at": "2031-11-05T12:00"}]}),
-        ))
-        .await;
+    let late = draft_in_a_closed_edition(&w).await;
     let submit = format!("{}/submit", path_of(&late));
     told_why(w.app.post(&submit, Some(token), json!({"override_referencing_window": true})).await);
     assert_eq!(w.app.get_as(&path_of(&late), &w.admin).await.json()["publication"], "draft");

@@ -9,15 +9,7 @@ use serde_json::json;
 async fn passwords_and_tokens_never_reach_the_logs() {
     let logs = common::captured_logs();
     let app = common::spawn().await;
-    let session = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": "a@x.example", "password": common::PASSWORD,
-                   "organizer": {"name": "Mairie", "kind": "local_authority", "department": "35"}}),
-        )
-        .await
-        .json();
+    let session = common::register(&app, "a@x.example").await;
     let access = session["access_token"].as_str().unwrap().to_string();
     let refresh = session["refresh_token"].as_str().unwrap().to_string();
     app.login("a@x.example", "a wrong password").await;
@@ -45,15 +37,7 @@ async fn passwords_and_tokens_never_reach_the_logs() {
 async fn a_line_logged_on_the_blocking_pool_names_its_request() {
     let logs = common::captured_logs();
     let app = common::spawn().await;
-    let session = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": "reuse@x.example", "password": common::PASSWORD,
-                   "organizer": {"name": "Mairie", "kind": "local_authority", "department": "35"}}),
-        )
-        .await
-        .json();
+    let session = common::register(&app, "reuse@x.example").await;
     let refresh = json!({"refresh_token": session["refresh_token"]});
     app.post("/api/v1/auth/refresh", None, refresh.clone()).await;
     // Presenting the used token again is logged by the session code, on the blocking pool.
