@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 
 use super::model::{AcceptInvitationForm, AuthMethod, MeOut, RegisterForm, RegisteredOut};
 use crate::auth::model::TokenResponse;
+use crate::auth::routes::NO_STORE;
 use crate::auth::throttle::{self, Action};
 use crate::auth::{Caller, Role, password, repo, sessions};
 use crate::db;
@@ -12,9 +13,6 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::json::ValidJson;
 use crate::organizers::model::OrganizerOut;
 use crate::state::AppState;
-
-/// Answers that carry tokens are never stored by a cache (RFC 6749 §5.1).
-const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 
 /// Open an account and its organizer in one step.
 ///

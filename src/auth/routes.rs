@@ -17,7 +17,7 @@ crate::page_schema! {
 }
 
 /// Answers that carry tokens are never stored by a cache (RFC 6749 §5.1).
-const NO_STORE: (&str, &str) = ("cache-control", "no-store");
+pub const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 
 /// Log in with email and password.
 ///

@@ -34,7 +34,8 @@ pub async fn request_head_limits(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
-    let uri = request.uri().to_string().len();
+    // Path and query, as the client sent them (no allocation on this hot path).
+    let uri = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
     let headers: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     let refusal = if uri > MAX_URI_BYTES {
         Some(ApiError::UriTooLong(MAX_URI_BYTES))
