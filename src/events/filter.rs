@@ -3,8 +3,10 @@
 //! query parameters, parses them here, and turns them plus the viewer into the same SQL
 //! conditions, under the one visibility rule ([`Viewer`]).
 //!
-//! [`EventQuery`] is both what the OpenAPI document lists and what the query string is parsed
-//! into; [`EventQuery::into_request`] checks each value and names the parameter it refuses.
+//! [`EventFilterQuery`] is both what the OpenAPI document lists and what the query string is
+//! parsed into; [`EventFilterQuery::filter`] checks each value and names the parameter it
+//! refuses. Lists add [`EventPageQuery`] (order, pages, facets); reports, feeds and exports add
+//! their own parameters the same way (`http::query::Queries`).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,13 +60,14 @@ crate::text_enum! {
     }
 }
 
-/// The query parameters of every event list, as documented and as parsed. A list parameter
-/// takes comma-separated values, or the parameter repeated (`region=53&region=52`); several
-/// values of one filter mean OR, and every filter given must hold.
+/// The filter parameters shared by every list of events, report, feed and export, as
+/// documented and as parsed. A list parameter takes comma-separated values, or the parameter
+/// repeated (`region=53&region=52`); several values of one filter mean OR, and every filter
+/// given must hold. Each consumer adds its own parameters beside these (see `http::query::Queries`).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct EventQuery {
+pub struct EventFilterQuery {
     /// Words to find, French-aware: accents and case are ignored and words are stemmed
     /// ("atelier" finds "Ateliers", "numerique" finds "numérique"). Quotes, `or` and `-word`
     /// work as in a search engine. At most 200 characters.
@@ -141,6 +144,13 @@ pub struct EventQuery {
     pub publication: Vec<String>,
     /// Events changed at or after this instant (RFC 3339) or day: for partners who sync.
     pub updated_since: Option<String>,
+}
+
+/// What a list of events adds to the filter: its order, its pages, its facets.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventPageQuery {
     /// `starts_at` (default without `q`), `-starts_at`, `relevance` (default with `q`),
     /// `-updated_at`, `updated_at`.
     #[param(value_type = Option<EventSort>)]
@@ -312,10 +322,10 @@ fn check_coordinates(name: &str, latitude: f64, longitude: f64) -> ApiResult<()>
     Ok(())
 }
 
-impl EventQuery {
-    /// Checks every parameter; a bad one is a 400 naming it, never a silent default.
-    pub fn into_request(self, geo: &Geography) -> ApiResult<EventListRequest> {
-        let filter = self.filter(geo)?;
+impl EventPageQuery {
+    /// Checks every parameter of a list; a bad one is a 400 naming it, never a silent default.
+    pub fn into_request(self, filter: &EventFilterQuery, geo: &Geography) -> ApiResult<EventListRequest> {
+        let filter = filter.filter(geo)?;
         let sort = match single("sort", &self.sort)? {
             None if filter.words.is_some() => EventSort::Relevance,
             None => EventSort::StartsAt,
@@ -334,7 +344,9 @@ impl EventQuery {
         let facets = parsed_list("facets", &self.facets, Facet::parse, &one_of(Facet::ALL))?;
         Ok(EventListRequest { filter, sort, limit, after, facets })
     }
+}
 
+impl EventFilterQuery {
     /// The filter alone, for consumers that page or group in their own way (reports, feeds).
     pub fn filter(&self, geo: &Geography) -> ApiResult<EventFilter> {
         let words = single("q", &self.q)?.map(String::from);
@@ -548,7 +560,7 @@ pub fn conditions(filter: &EventFilter, viewer: Viewer) -> Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::query::parse_query;
+    use crate::http::query::parse_queries;
 
     fn geography() -> Geography {
         Geography::from_rows(
@@ -558,7 +570,8 @@ mod tests {
     }
 
     fn request(query: &str) -> ApiResult<EventListRequest> {
-        parse_query::<EventQuery>(query)?.into_request(&geography())
+        let (filter, page) = parse_queries::<EventFilterQuery, EventPageQuery>(query)?;
+        page.into_request(&filter, &geography())
     }
 
     fn refused(query: &str) -> String {
@@ -570,7 +583,11 @@ mod tests {
 
     #[test]
     fn every_documented_parameter_is_parsed_and_no_other() {
-        let documented: Vec<String> = EventQuery::into_params(|| None).into_iter().map(|p| p.name).collect();
+        let documented: Vec<String> = EventFilterQuery::into_params(|| None)
+            .into_iter()
+            .chain(EventPageQuery::into_params(|| None))
+            .map(|p| p.name)
+            .collect();
         for name in &documented {
             let value = match name.as_str() {
                 "limit" => "5",
@@ -578,7 +595,7 @@ mod tests {
                 _ => "x",
             };
             // Known names pass the parser (and may then be refused for their value, never as unknown).
-            match parse_query::<EventQuery>(&format!("{name}={value}")) {
+            match parse_queries::<EventFilterQuery, EventPageQuery>(&format!("{name}={value}")) {
                 Ok(_) => {}
                 Err(error) => panic!("{name} is documented but not parsed: {error}"),
             }

@@ -3,7 +3,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::filter::{EventQuery, Viewer, Within};
+use super::filter::{EventFilterQuery, EventPageQuery, Viewer, Within};
 use super::history::{self, Actor};
 use super::model::{EventForm, EventOut, EventRow, HistoryOut, TransitionForm};
 use super::present::present_one;
@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::{Conditional, if_match};
 use crate::http::json::{OptionalJson, ValidJson};
 use crate::http::pagination::{PageParams, page};
-use crate::http::query::Query;
+use crate::http::query::{Queries, Query};
 use crate::state::AppState;
 
 crate::page_schema! {
@@ -426,11 +426,11 @@ async fn list(
     state: &AppState,
     request: &HttpRequest,
     caller: &Caller,
-    query: EventQuery,
+    Queries(filter, page): Queries<EventFilterQuery, EventPageQuery>,
     within: Option<Within>,
 ) -> ApiResult<HttpResponse> {
     let geo = state.geo.clone();
-    let mut list = query.into_request(&geo)?;
+    let mut list = page.into_request(&filter, &geo)?;
     list.filter.within = within;
     let viewer = Viewer::of(caller);
     let page = db::run(&state.pool, move |conn| search::list(conn, &list, viewer, &geo)).await?;
@@ -446,7 +446,7 @@ async fn list(
 /// others are added or changed; `total` counts every page. A bad parameter is a 400 naming it.
 #[utoipa::path(
     tag = "events",
-    params(EventQuery),
+    params(EventFilterQuery, EventPageQuery),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         (status = 304, description = "Not modified since the given ETag"),
@@ -459,16 +459,16 @@ pub async fn list_events(
     state: web::Data<AppState>,
     request: HttpRequest,
     caller: Caller,
-    query: Query<EventQuery>,
+    query: Queries<EventFilterQuery, EventPageQuery>,
 ) -> ApiResult<HttpResponse> {
-    list(&state, &request, &caller, query.0, None).await
+    list(&state, &request, &caller, query, None).await
 }
 
 /// An organizer's events, with every filter of `GET /events`: published ones for everyone;
 /// its members (and admins) also see its drafts and events in moderation.
 #[utoipa::path(
     tag = "events",
-    params(("id" = String, Path, description = "The organizer's id or slug"), EventQuery),
+    params(("id" = String, Path, description = "The organizer's id or slug"), EventFilterQuery, EventPageQuery),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         (status = 304, description = "Not modified since the given ETag"),
@@ -483,7 +483,7 @@ pub async fn organizer_events(
     request: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
-    query: Query<EventQuery>,
+    query: Queries<EventFilterQuery, EventPageQuery>,
 ) -> ApiResult<HttpResponse> {
     let key = id.into_inner();
     let organizer = db::run(&state.pool, move |conn| crate::organizers::repo::find_row(conn, &key)).await?;
@@ -491,13 +491,13 @@ pub async fn organizer_events(
     if !organizer.verified && !member {
         return Err(ApiError::NotFound(format!("organizer `{}`", organizer.slug)));
     }
-    list(&state, &request, &caller, query.0, Some(Within::Organizer(organizer.id))).await
+    list(&state, &request, &caller, query, Some(Within::Organizer(organizer.id))).await
 }
 
 /// The events a lab runs, with every filter of `GET /events`.
 #[utoipa::path(
     tag = "labs",
-    params(("slug" = String, Path, description = "The lab's slug"), EventQuery),
+    params(("slug" = String, Path, description = "The lab's slug"), EventFilterQuery, EventPageQuery),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         (status = 304, description = "Not modified since the given ETag"),
@@ -512,9 +512,9 @@ pub async fn lab_events(
     request: HttpRequest,
     caller: Caller,
     slug: web::Path<String>,
-    query: Query<EventQuery>,
+    query: Queries<EventFilterQuery, EventPageQuery>,
 ) -> ApiResult<HttpResponse> {
     let slug = slug.into_inner();
     let lab = db::run(&state.pool, move |conn| crate::labs::repo::find_id(conn, &slug)).await?;
-    list(&state, &request, &caller, query.0, Some(Within::Lab(lab))).await
+    list(&state, &request, &caller, query, Some(Within::Lab(lab))).await
 }

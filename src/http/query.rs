@@ -7,6 +7,7 @@
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, FieldError};
 
@@ -31,19 +32,56 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// Two sets of parameters in one query string, such as the event filter and a list's paging:
+/// the names `B` documents go to `B`, every other name to `A` (which refuses unknown ones). So
+/// one filter can be shared by lists, reports and feeds that each add their own parameters.
+pub struct Queries<A, B>(pub A, pub B);
+
+impl<A: DeserializeOwned, B: DeserializeOwned + IntoParams> FromRequest for Queries<A, B> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_queries(request.query_string()).map(|(a, b)| Queries(a, b)))
+    }
+}
+
 /// Parses a query string into `T` (whose serde attributes should deny unknown fields).
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let mut kept = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in checked_pairs(query)? {
+        kept.append_pair(&name, &value);
+    }
+    deserialize(&kept.finish())
+}
+
+/// Parses a query string into two parameter sets (see [`Queries`]).
+pub fn parse_queries<A: DeserializeOwned, B: DeserializeOwned + IntoParams>(query: &str) -> Result<(A, B), ApiError> {
+    let names_of_b: Vec<String> = B::into_params(|| None).into_iter().map(|parameter| parameter.name).collect();
+    let (mut a, mut b) = (form_urlencoded::Serializer::new(String::new()), form_urlencoded::Serializer::new(String::new()));
+    for (name, value) in checked_pairs(query)? {
+        let to = if names_of_b.contains(&name) { &mut b } else { &mut a };
+        to.append_pair(&name, &value);
+    }
+    Ok((deserialize(&a.finish())?, deserialize(&b.finish())?))
+}
+
+/// The name-value pairs, without the cache-buster; a NUL character anywhere is a 400.
+fn checked_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         if name.contains('\0') || value.contains('\0') {
             let field = name.replace('\0', "");
             return Err(ApiError::bad_param(&field, "contains a NUL character"));
         }
         if name != CACHE_BUSTER {
-            kept.append_pair(&name, &value);
+            pairs.push((name.into_owned(), value.into_owned()));
         }
     }
-    let kept = kept.finish();
+    Ok(pairs)
+}
+
+fn deserialize<T: DeserializeOwned>(kept: &str) -> Result<T, ApiError> {
     let deserializer = serde_html_form::Deserializer::from_bytes(kept.as_bytes());
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
