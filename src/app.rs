@@ -15,8 +15,10 @@ use crate::events::filter::{EventSort, Facet};
 use crate::http::openapi::declare_conventions;
 use crate::http::protocol::{self, RouteMethods, SecurityHeaders};
 use crate::http::{fallback, request_id};
+use crate::reports::model::Include;
+use crate::reports::table::Delimiter;
 use crate::state::AppState;
-use crate::{accounts, auth, editions, events, geo, health, labs, organizers};
+use crate::{accounts, auth, editions, events, geo, health, labs, organizers, reports};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,12 +29,13 @@ use crate::{accounts, auth, editions, events, geo, health, labs, organizers};
         license(name = "MIT")
     ),
     // Schemas that only query parameters name, which utoipa does not collect by itself.
-    components(schemas(Problem, FieldError, EventSort, Facet)),
+    components(schemas(Problem, FieldError, EventSort, Facet, Include, Delimiter)),
     modifiers(&BearerAuth),
     tags(
         (name = "events", description = "Referencing, moderation, status on the day and history of events"),
         (name = "editions", description = "Yearly editions and their tracks"),
         (name = "labs", description = "Territorial innovation labs"),
+        (name = "reports", description = "The month in figures: tables, CSV and SVG charts, under the filters of the events list"),
         (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
         (name = "organizers", description = "Who references events: profiles, verification, members"),
         (name = "geography", description = "INSEE regions and departments"),
@@ -61,6 +64,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(events::configure)
         .configure(editions::configure)
         .configure(labs::configure)
+        .configure(reports::configure)
         .configure(geo::configure);
 }
 
@@ -77,8 +81,15 @@ where
 /// The OpenAPI document, generated from the registered handlers (no database needed).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = documented(App::new().into_utoipa_app()).split_for_parts().1;
-    declare_conventions(&mut spec);
+    complete(&mut spec);
     spec
+}
+
+/// What the handlers' annotations cannot say alone: the shared conventions, and the report
+/// parameters their paths give.
+fn complete(spec: &mut utoipa::openapi::OpenApi) {
+    declare_conventions(spec);
+    reports::routes::document(spec);
 }
 
 pub fn build_app(
@@ -110,7 +121,7 @@ pub fn build_app(
         .wrap(from_fn(request_id::middleware))
         .into_utoipa_app();
     let (app, mut spec) = documented(app).split_for_parts();
-    declare_conventions(&mut spec);
+    complete(&mut spec);
     app.app_data(web::Data::new(RouteMethods::from_spec(&spec)))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))

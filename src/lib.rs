@@ -13,6 +13,7 @@ pub mod health;
 pub mod http;
 pub mod labs;
 pub mod organizers;
+pub mod reports;
 pub mod schema;
 pub mod state;
 pub mod telemetry;

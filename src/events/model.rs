@@ -637,3 +637,15 @@ impl EventStatus {
         }
     }
 }
+
+impl Publication {
+    pub fn label(self) -> &'static str {
+        match self {
+            Publication::Draft => "Brouillon",
+            Publication::Submitted => "En modération",
+            Publication::Published => "Publié",
+            Publication::Rejected => "Refusé",
+            Publication::Withdrawn => "Retiré",
+        }
+    }
+}

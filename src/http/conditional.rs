@@ -121,11 +121,22 @@ pub struct Conditional {
     version_with_digest: Option<i32>,
     last_modified: Option<DateTime<Utc>>,
     status: StatusCode,
+    /// Seconds a shared cache (a CDN) may serve an anonymous answer without asking again.
+    shared_max_age: Option<u32>,
+    /// The representation was chosen from `Accept`.
+    negotiated: bool,
 }
 
 impl Conditional {
     pub fn ok() -> Self {
-        Conditional { etag: None, version_with_digest: None, last_modified: None, status: StatusCode::OK }
+        Conditional {
+            etag: None,
+            version_with_digest: None,
+            last_modified: None,
+            status: StatusCode::OK,
+            shared_max_age: None,
+            negotiated: false,
+        }
     }
 
     pub fn created() -> Self {
@@ -150,11 +161,29 @@ impl Conditional {
         self
     }
 
+    /// Lets shared caches keep an anonymous answer for `seconds` (and serve it stale while they
+    /// revalidate): for answers that may lag a little, such as reports. Answers to callers with
+    /// a token stay private.
+    pub fn shared_for(mut self, seconds: u32) -> Self {
+        self.shared_max_age = Some(seconds);
+        self
+    }
+
+    /// Says the answer depends on `Accept` (JSON or CSV at the same address).
+    pub fn negotiated(mut self) -> Self {
+        self.negotiated = true;
+        self
+    }
+
     pub fn json(self, request: &HttpRequest, body: &impl Serialize) -> HttpResponse {
-        let bytes = match serde_json::to_vec(body) {
-            Ok(bytes) => bytes,
-            Err(error) => return actix_web::ResponseError::error_response(&ApiError::internal(error)),
-        };
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.send(request, bytes, "application/json"),
+            Err(error) => actix_web::ResponseError::error_response(&ApiError::internal(error)),
+        }
+    }
+
+    /// Any representation: the validators, then 304 or the body with its media type.
+    pub fn send(self, request: &HttpRequest, bytes: Vec<u8>, content_type: &str) -> HttpResponse {
         // A list's Last-Modified is the newest row it shows, which says nothing about rows that
         // left it (withdrawn, deleted, moved out of a filter): only its content ETag can tell
         // a current copy, so If-Modified-Since is honoured for single, versioned resources only.
@@ -168,11 +197,15 @@ impl Conditional {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::ETAG, etag.clone()));
         // Answers depend on who asks: shared caches must key on it, and revalidate every time.
-        response.insert_header((header::VARY, HeaderValue::from_static("Authorization, Accept-Encoding")));
-        response.insert_header((
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(if private { "private, no-cache" } else { "public, no-cache" }),
-        ));
+        let vary =
+            if self.negotiated { "Authorization, Accept, Accept-Encoding" } else { "Authorization, Accept-Encoding" };
+        response.insert_header((header::VARY, HeaderValue::from_static(vary)));
+        let cache_control = match (private, self.shared_max_age) {
+            (true, _) => "private, no-cache".to_string(),
+            (false, None) => "public, no-cache".to_string(),
+            (false, Some(seconds)) => format!("public, max-age={seconds}, stale-while-revalidate={seconds}"),
+        };
+        response.insert_header((header::CACHE_CONTROL, cache_control));
         if let Some(at) = self.last_modified {
             response.insert_header((header::LAST_MODIFIED, httpdate(at)));
         }
@@ -181,7 +214,7 @@ impl Conditional {
         if readable && self.status == StatusCode::OK && not_modified(request, &etag, last_modified) {
             return response.status(StatusCode::NOT_MODIFIED).finish();
         }
-        response.content_type("application/json").body(bytes)
+        response.content_type(content_type.to_string()).body(bytes)
     }
 }
 

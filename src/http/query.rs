@@ -58,7 +58,8 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 /// Parses a query string into two parameter sets (see [`Queries`]).
 pub fn parse_queries<A: DeserializeOwned, B: DeserializeOwned + IntoParams>(query: &str) -> Result<(A, B), ApiError> {
     let names_of_b: Vec<String> = B::into_params(|| None).into_iter().map(|parameter| parameter.name).collect();
-    let (mut a, mut b) = (form_urlencoded::Serializer::new(String::new()), form_urlencoded::Serializer::new(String::new()));
+    let (mut a, mut b) =
+        (form_urlencoded::Serializer::new(String::new()), form_urlencoded::Serializer::new(String::new()));
     for (name, value) in checked_pairs(query)? {
         let to = if names_of_b.contains(&name) { &mut b } else { &mut a };
         to.append_pair(&name, &value);

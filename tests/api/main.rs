@@ -20,3 +20,4 @@ mod foundation;
 mod labs;
 mod log_hygiene;
 mod organizers;
+mod reports;
