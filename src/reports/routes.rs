@@ -589,8 +589,11 @@ pub fn document(spec: &mut utoipa::openapi::OpenApi) {
             continue;
         };
         if let Some(parameters) = item.get.as_mut().and_then(|operation| operation.parameters.as_mut()) {
-            parameters.retain(|parameter| {
-                parameter.name != from_path || parameter.parameter_in != utoipa::openapi::path::ParameterIn::Query
+            parameters.retain(|parameter| match parameter {
+                utoipa::openapi::RefOr::T(parameter) => {
+                    parameter.name != from_path || parameter.parameter_in != utoipa::openapi::path::ParameterIn::Query
+                }
+                utoipa::openapi::RefOr::Ref(_) => true,
             });
         }
     }
