@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The discovery benchmark: seed a realistic data set, start the release build, drive load over
+"""The discovery and reports benchmark: seed a realistic data set, start the release build, drive load over
 HTTP with wrk, and run the same SQL with pgbench at the same concurrency (the limit we aim at).
 
     python3 bench/run.py                      # 100,000 events
@@ -34,6 +34,9 @@ SCENARIOS = [
     ("full_text", "/api/v1/events?q=participation%20citoyenne&edition=2025&limit=20"),
     ("facets", "/api/v1/events?edition=2025&mode=onsite&facets=region,format,track,mode,audience,organizer_kind&limit=20"),
     ("by_slug", None),  # random published events, see bench/by_slug.lua
+    # Reports: an edition in figures with every breakdown and the previous edition, whole and for a region.
+    ("edition_report", "/api/v1/reports/editions/2025"),
+    ("edition_report_region", "/api/v1/reports/editions/2025?region=84"),
 ]
 
 

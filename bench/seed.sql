@@ -112,8 +112,8 @@ INSERT INTO event_sessions (event_id, position, starts_at, ends_at)
 SELECT id, w, starts_at + interval '7 days' * w, ends_at + interval '7 days' * w
 FROM events, generate_series(1, 2) AS w
 WHERE slug LIKE '%7' AND edition_year >= 2020 AND extract(day FROM starts_at) < 14;
-UPDATE events SET ends_at = s.last_end
-FROM (SELECT event_id, max(ends_at) AS last_end FROM event_sessions GROUP BY event_id HAVING count(*) > 1) s
+UPDATE events SET ends_at = s.last_end, session_count = s.n
+FROM (SELECT event_id, max(ends_at) AS last_end, count(*)::integer AS n FROM event_sessions GROUP BY event_id HAVING count(*) > 1) s
 WHERE events.id = s.event_id;
 
 -- One event in ten is run with a lab.

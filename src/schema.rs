@@ -151,6 +151,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         search_vector -> Tsvector,
+        session_count -> Int4,
     }
 }
 

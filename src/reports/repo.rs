@@ -194,13 +194,15 @@ fn single_edition(filter: &EventFilter) -> Option<i32> {
     }
 }
 
-pub fn labs_report(conn: &mut PgConnection, geo: &Geography, scope: &Scope) -> ApiResult<LabsReport> {
+pub fn labs_report(conn: &mut PgConnection, geo: &Geography, scope: &Scope) -> ApiResult<Dated<LabsReport>> {
     let rows = figures::lab_figures(conn, &scope.filter, scope.include, None, single_edition(&scope.filter))?;
-    Ok(LabsReport {
+    let last_modified = rows.iter().filter_map(|row| row.updated_at).max();
+    let report = LabsReport {
         include: scope.include,
         editions: covered(conn, &scope.filter)?,
         data: rows.into_iter().map(|row| lab_out(geo, row)).collect(),
-    })
+    };
+    Ok(Dated { report, last_modified })
 }
 
 pub fn region_report(

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::chart::{Bar, Chart};
+use super::figures;
 use super::model::{
     BreakdownReport, Dimension, EditionReport, EditionSeries, Include, LabsReport, RegionReport, ReportQuery,
 };
@@ -131,7 +132,7 @@ async fn series(
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<EditionSeries>, CsvOptions)> {
     let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
-    let dated = db::run(&state.pool, move |conn| repo::series(conn, &scope)).await?;
+    let dated = db::run(&state.pool, move |conn| figures::in_snapshot(conn, |conn| repo::series(conn, &scope))).await?;
     Ok((dated, options))
 }
 
@@ -225,7 +226,10 @@ async fn edition(
 ) -> ApiResult<(repo::Dated<EditionReport>, CsvOptions)> {
     let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
     let geo = state.geo.clone();
-    let dated = db::run(&state.pool, move |conn| repo::edition_report(conn, &geo, &scope, year)).await?;
+    let dated = db::run(&state.pool, move |conn| {
+        figures::in_snapshot(conn, |conn| repo::edition_report(conn, &geo, &scope, year))
+    })
+    .await?;
     Ok((dated, options))
 }
 
@@ -308,7 +312,10 @@ async fn by_dimension(
 ) -> ApiResult<(repo::Dated<BreakdownReport>, CsvOptions)> {
     let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
     let geo = state.geo.clone();
-    let dated = db::run(&state.pool, move |conn| repo::breakdown_report(conn, &geo, &scope, year, dimension)).await?;
+    let dated = db::run(&state.pool, move |conn| {
+        figures::in_snapshot(conn, |conn| repo::breakdown_report(conn, &geo, &scope, year, dimension))
+    })
+    .await?;
     Ok((dated, options))
 }
 
@@ -424,11 +431,13 @@ async fn labs(
     state: &AppState,
     caller: &Caller,
     query: &Queries<EventFilterQuery, ReportQuery>,
-) -> ApiResult<(LabsReport, CsvOptions)> {
+) -> ApiResult<(repo::Dated<LabsReport>, CsvOptions)> {
     let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
     let geo = state.geo.clone();
-    let report = db::run(&state.pool, move |conn| repo::labs_report(conn, &geo, &scope)).await?;
-    Ok((report, options))
+    let dated =
+        db::run(&state.pool, move |conn| figures::in_snapshot(conn, |conn| repo::labs_report(conn, &geo, &scope)))
+            .await?;
+    Ok((dated, options))
 }
 
 /// Per territorial lab: the events it runs, their sessions and organizers, its region, and its
@@ -451,8 +460,9 @@ pub async fn labs_report(
     caller: Caller,
     query: Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (report, options) = labs(&state, &caller, &query).await?;
-    respond(&request, &report, None, negotiated(&request), "mip-labs.csv", |r| table::labs(r, options))
+    let (dated, options) = labs(&state, &caller, &query).await?;
+    let format = negotiated(&request);
+    respond(&request, &dated.report, dated.last_modified, format, "mip-labs.csv", |r| table::labs(r, options))
 }
 
 /// Per territorial lab, as CSV: `slug,name,region,region_name,active,events,sessions,organizers,…`.
@@ -474,8 +484,8 @@ pub async fn labs_report_csv(
     caller: Caller,
     query: Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (report, options) = labs(&state, &caller, &query).await?;
-    respond(&request, &report, None, Format::Csv, "mip-labs.csv", |r| table::labs(r, options))
+    let (dated, options) = labs(&state, &caller, &query).await?;
+    respond(&request, &dated.report, dated.last_modified, Format::Csv, "mip-labs.csv", |r| table::labs(r, options))
 }
 
 /// Events per territorial lab, as an SVG bar chart.
@@ -497,14 +507,15 @@ pub async fn labs_report_svg(
     caller: Caller,
     query: Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (report, _) = labs(&state, &caller, &query).await?;
+    let (dated, _) = labs(&state, &caller, &query).await?;
+    let report = &dated.report;
     let editions: Vec<String> = report.editions.iter().map(i32::to_string).collect();
     let chart = Chart {
         title: "Événements par laboratoire d'innovation territoriale".into(),
         subtitle: subtitle(&format!("Éditions {}", editions.join(", ")), report.include),
         bars: report.data.iter().map(|lab| Bar { label: lab.name.clone(), value: lab.events }).collect(),
     };
-    svg(&request, chart, None)
+    svg(&request, chart, dated.last_modified)
 }
 
 // ---- /reports/regions/{code} ----
@@ -517,7 +528,10 @@ async fn region(
 ) -> ApiResult<(repo::Dated<RegionReport>, CsvOptions)> {
     let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
     let geo = state.geo.clone();
-    let dated = db::run(&state.pool, move |conn| repo::region_report(conn, &geo, &scope, &code)).await?;
+    let dated = db::run(&state.pool, move |conn| {
+        figures::in_snapshot(conn, |conn| repo::region_report(conn, &geo, &scope, &code))
+    })
+    .await?;
     Ok((dated, options))
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX events_organizer_edition_idx;
+ALTER TABLE events DROP COLUMN session_count;
