@@ -90,7 +90,7 @@ def duration_ms(text):
 
 
 def wrk(url, connections, seconds, script=None, events=None):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
     env = dict(os.environ, BENCH_EVENTS=str(events)) if events else None
@@ -109,7 +109,7 @@ def pgbench(server, name, script, connections, seconds, events):
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     command = [
-        "pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "2", "-T", str(seconds),
+        "pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(min(2, connections)), "-T", str(seconds),
         "-D", f"events={events}", "-f", str(script), "-l", "--log-prefix", str(log_dir / "tx"), f"{server}/{name}",
     ]
     out = run(command, cwd=log_dir).stdout

@@ -167,7 +167,7 @@ pub fn breakdown(
             let key = matching_key(dimension, row.code.as_deref());
             let previous_events = match previous {
                 // A track belongs to its edition: no row of that slug before means no such track.
-                Some(_) if dimension == Dimension::Track => before.get(&key).copied(),
+                Some(_) if dimension == Dimension::Track && key.is_some() => before.get(&key).copied(),
                 Some(_) => Some(before.get(&key).copied().unwrap_or(0)),
                 None => None,
             };

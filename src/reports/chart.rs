@@ -74,6 +74,12 @@ fn xml_escaped(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// XML 1.0 has no way to write most control characters, even escaped: people's text (a tag, a
+/// lab's name) loses them before it is drawn, so that a chart always parses.
+fn xml_text(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }).collect()
+}
+
 impl Chart {
     /// What a screen reader reads: the title, the subtitle, then every bar's label and value.
     fn description(&self, drawn: usize) -> String {
@@ -87,6 +93,15 @@ impl Chart {
     }
 
     pub fn to_svg(&self) -> ApiResult<String> {
+        let clean = Chart {
+            title: xml_text(&self.title),
+            subtitle: xml_text(&self.subtitle),
+            bars: self.bars.iter().map(|bar| Bar { label: xml_text(&bar.label), value: bar.value }).collect(),
+        };
+        clean.draw()
+    }
+
+    fn draw(&self) -> ApiResult<String> {
         let drawn = self.bars.len().min(MAX_BARS);
         let labels: Vec<Vec<String>> = self.bars.iter().take(drawn).map(|bar| wrapped(&bar.label)).collect();
         let two_lines = labels.iter().any(|lines| lines.len() > 1);
@@ -181,6 +196,15 @@ mod tests {
         assert_eq!(long.len(), 2);
         assert!(long.iter().all(|line| line.chars().count() <= LABEL_CHARS));
         assert!(long[1].ends_with('…'));
+    }
+
+    #[test]
+    fn control_characters_people_typed_never_make_the_chart_invalid_xml() {
+        let chart =
+            Chart { title: "t".into(), subtitle: "s".into(), bars: vec![Bar { label: "a\u{7}b".into(), value: 1 }] };
+        let svg = chart.to_svg().unwrap();
+        assert!(!svg.contains('\u{7}'));
+        assert!(svg.contains("a b : 1"));
     }
 
     #[test]

@@ -122,7 +122,14 @@ pub fn figures(
     }
     let mut with = matched(&sql, key);
     if dimensions.contains(&Dimension::Day) {
-        with.push_str(SESSION_DAYS);
+        let overlap = match (filter.from, filter.to) {
+            (None, None) => String::new(),
+            (from, to) => {
+                let (from, to) = (sql.bind(Bind::At(from)), sql.bind(Bind::At(to)));
+                format!(" AND tstzrange(s.starts_at, s.ends_at) && tstzrange({from}, {to})")
+            }
+        };
+        with.push_str(&session_days(&overlap));
         branches.push(DAY_BRANCH.to_string());
     }
     let text = format!("{with}\n{}", branches.join("\nUNION ALL\n"));
@@ -132,8 +139,12 @@ pub fn figures(
 
 /// Each session of the matched events with its first and last local day (in the event's own
 /// timezone; a session ending at midnight does not touch the next day) and its edition's month.
-/// An event with one session is its own session: only series are read from `event_sessions`.
-const SESSION_DAYS: &str = ",\n\
+/// An event with one session is its own session: only series are read from `event_sessions`,
+/// and of a series only the sessions within `from`/`to` when the filter has them (the filter
+/// keeps an event with one session there; its other days are not the window's).
+fn session_days(overlap: &str) -> String {
+    format!(
+        ",\n\
 session_days AS (\n\
   SELECT s.key, s.id, s.organizer_id, ed.starts_on, ed.ends_on, \
          (s.starts_at AT TIME ZONE s.timezone)::date AS first_day, \
@@ -142,9 +153,11 @@ session_days AS (\n\
         FROM matched m WHERE m.sessions = 1 \
         UNION ALL \
         SELECT m.key, m.id, m.organizer_id, m.edition_year, m.timezone, s.starts_at, s.ends_at \
-        FROM matched m JOIN event_sessions s ON s.event_id = m.id WHERE m.sessions <> 1) s \
+        FROM matched m JOIN event_sessions s ON s.event_id = m.id WHERE m.sessions <> 1{overlap}) s \
   JOIN editions ed ON ed.year = s.edition_year\n\
-)";
+)"
+    )
+}
 
 /// Per day of the month, the events taking place and their sessions: a session within one day
 /// counts on it (the common case, without a set-returning function per row); one over several

@@ -52,6 +52,14 @@ fn edition_and_previous(conn: &mut PgConnection, year: i32) -> ApiResult<(Editio
     Ok((edition, previous))
 }
 
+/// The edition before `year` to compare with, unless the filter names dates: dates are absolute
+/// (`from=2021-11-15`), so the same filter would find nothing in the edition before and every
+/// change would read as a rise from zero.
+fn comparable(previous: Option<i32>, filter: &EventFilter) -> Option<i32> {
+    let dated = filter.from.is_some() || filter.to.is_some() || filter.updated_since.is_some();
+    previous.filter(|_| !dated)
+}
+
 /// The edition's own filter: `edition` comes from the path, never also from the query.
 fn for_editions(scope: &Scope, years: Vec<i32>) -> ApiResult<EventFilter> {
     if !scope.filter.editions.is_empty() {
@@ -75,6 +83,7 @@ pub fn edition_report(
     year: i32,
 ) -> ApiResult<Dated<EditionReport>> {
     let (edition, previous_year) = edition_and_previous(conn, year)?;
+    let previous_year = comparable(previous_year, &scope.filter);
     let filter = for_editions(scope, previous_year.into_iter().chain([year]).collect())?;
     let dimensions = dimensions_for(scope.include);
     let rows = figures::figures(conn, &filter, scope.include, Grouping::ByEdition, &dimensions, year)?;
@@ -120,6 +129,7 @@ pub fn breakdown_report(
     dimension: Dimension,
 ) -> ApiResult<Dated<BreakdownReport>> {
     let (edition, previous_year) = edition_and_previous(conn, year)?;
+    let previous_year = comparable(previous_year, &scope.filter);
     let filter = for_editions(scope, previous_year.into_iter().chain([year]).collect())?;
     let rows = figures::figures(conn, &filter, scope.include, Grouping::ByEdition, &[dimension], year)?;
     let current = Group::of(&rows, year);

@@ -311,6 +311,9 @@ async fn by_dimension(
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<BreakdownReport>, CsvOptions)> {
     let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
+    if dimension == Dimension::Publication && scope.include != Include::AllStates {
+        return Err(ApiError::bad_param("dimension", "`publication` goes with `include=all_states`"));
+    }
     let geo = state.geo.clone();
     let dated = db::run(&state.pool, move |conn| {
         figures::in_snapshot(conn, |conn| repo::breakdown_report(conn, &geo, &scope, year, dimension))

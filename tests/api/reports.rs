@@ -301,8 +301,14 @@ async fn reports_take_the_filters_of_the_events_list() {
     assert_eq!(counts(&lab["breakdowns"]["lab"]), vec![c("ti-lab", 2), c("lab-nord", 1)]);
     let several = m.get("/api/v1/reports/editions/2029?format=webinar,training&organizer_kind=other").await;
     assert_eq!(several["totals"]["events"], 1);
-    let words = m.get("/api/v1/reports/editions/2029?from=2029-11-15&to=2029-11-16").await;
-    assert_eq!(words["totals"]["events"], 1, "only E3 runs on 15 and 16 November");
+    let window = m.get("/api/v1/reports/editions/2029?from=2029-11-15&to=2029-11-16").await;
+    assert_eq!(window["totals"]["events"], 1, "only E3 runs on 15 and 16 November");
+    assert_eq!(window["previous"], Value::Null, "dates are absolute: the edition before has none of these days");
+    // E1 runs on the 5th and the 12th: within a window of the 12th, only its 12th counts.
+    let twelfth = m.get("/api/v1/reports/editions/2029/by/day?from=2029-11-12&to=2029-11-12").await;
+    assert_eq!(counts(&twelfth["rows"]), vec![c("2029-11-12", 1)]);
+    let publication = m.app.get("/api/v1/reports/editions/2029/by/publication").await;
+    assert_eq!(publication.problem_fields(400), vec!["dimension"], "publication states are for admins");
 
     for (query, field) in [
         ("region=99", "region"),
