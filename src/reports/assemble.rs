@@ -29,7 +29,7 @@ impl<'a> Group<'a> {
         self.dimension(dimension.as_str()).filter(|row| row.code.as_deref() == Some(code)).map(|row| row.events).sum()
     }
 
-    /// The totals (from the `total`, `first_time`, mode, status, region, department and lab rows).
+    /// The totals (from the `total`, `organizers`, mode, status, region, department and lab rows).
     pub fn totals(&self) -> Totals {
         let total = self.dimension("total").next();
         let events = total.map_or(0, |row| row.events);
@@ -39,8 +39,8 @@ impl<'a> Group<'a> {
         Totals {
             events,
             sessions: total.map_or(0, |row| row.sessions),
-            organizers: total.map_or(0, |row| row.organizers),
-            first_time_organizers: self.dimension("first_time").map(|row| row.organizers).sum(),
+            organizers: self.dimension("organizers").map(|row| row.events).sum(),
+            first_time_organizers: self.dimension("organizers").map(|row| row.organizers).sum(),
             regions: with_code(Dimension::Region) as i64,
             departments: with_code(Dimension::Department) as i64,
             labs: with_code(Dimension::Lab) as i64,
@@ -177,7 +177,6 @@ pub fn breakdown(
                 label: labels.label(dimension, row),
                 events: row.events,
                 sessions: row.sessions,
-                organizers: row.organizers,
                 share: share(row.events, events),
                 previous_events,
                 change: previous_events.map(|p| row.events - p),
@@ -192,7 +191,6 @@ pub fn breakdown(
                     label: labels.label(dimension, row),
                     events: 0,
                     sessions: 0,
-                    organizers: 0,
                     share: 0.0,
                     previous_events: Some(row.events),
                     change: Some(-row.events),
@@ -226,7 +224,6 @@ mod tests {
             label: None,
             events,
             sessions: events,
-            organizers: 1,
             updated_at: None,
         }
     }

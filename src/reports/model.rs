@@ -105,8 +105,6 @@ pub struct BreakdownRow {
     pub events: i64,
     /// Their sessions (on this day, for `day`).
     pub sessions: i64,
-    /// Distinct organizers of these events.
-    pub organizers: i64,
     /// `events` over all the report's events, from 0 to 1 (a tag's or a lab's shares may add up
     /// to more than 1, a day's too).
     pub share: f64,

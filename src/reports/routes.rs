@@ -268,7 +268,7 @@ pub async fn edition_report(
 }
 
 /// An edition in figures as one CSV table: a `total` row, then every breakdown's rows, with the
-/// columns `dimension,code,label,events,sessions,organizers,share,previous_events,change`.
+/// columns `dimension,code,label,events,sessions,share,previous_events,change`.
 #[utoipa::path(
     tag = "reports",
     params(("year" = i32, Path, description = "The edition's year", example = 2021), EventFilterQuery, ReportQuery),
@@ -355,7 +355,7 @@ pub async fn breakdown_report(
     respond(&request, &dated.report, dated.last_modified, format, &filename, |r| table::breakdown(r, options))
 }
 
-/// One breakdown of an edition as CSV: `code,label,events,sessions,organizers,share,previous_events,change`.
+/// One breakdown of an edition as CSV: `code,label,events,sessions,share,previous_events,change`.
 #[utoipa::path(
     tag = "reports",
     params(

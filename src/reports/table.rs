@@ -61,7 +61,6 @@ impl Table {
             text(&row.label),
             row.events.to_string(),
             row.sessions.to_string(),
-            row.organizers.to_string(),
             self.decimal(row.share),
             row.previous_events.map(|n| n.to_string()).unwrap_or_default(),
             row.change.map(|n| n.to_string()).unwrap_or_default(),
@@ -107,8 +106,7 @@ impl Table {
     }
 }
 
-const BREAKDOWN_COLUMNS: [&str; 8] =
-    ["code", "label", "events", "sessions", "organizers", "share", "previous_events", "change"];
+const BREAKDOWN_COLUMNS: [&str; 7] = ["code", "label", "events", "sessions", "share", "previous_events", "change"];
 
 const TOTALS_COLUMNS: [&str; 15] = [
     "events",
@@ -147,7 +145,6 @@ fn long_rows(
         "Tous les événements".to_string(),
         totals.events.to_string(),
         totals.sessions.to_string(),
-        totals.organizers.to_string(),
         table.decimal(whole),
         previous.map(|n| n.to_string()).unwrap_or_default(),
         previous.map(|n| (totals.events - n).to_string()).unwrap_or_default(),
@@ -243,7 +240,6 @@ pub fn region(report: &RegionReport, options: CsvOptions) -> ApiResult<Vec<u8>> 
             text(&organizer.name),
             organizer.events.to_string(),
             organizer.sessions.to_string(),
-            "1".into(),
             table.decimal(share),
             String::new(),
             String::new(),

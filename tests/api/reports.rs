@@ -224,7 +224,6 @@ async fn an_edition_report_counts_published_events_along_every_dimension() {
     assert_eq!(row(&b["organizer_kind"], Some("innovation_lab"))["label"], "Laboratoire d'innovation territoriale");
     // E3 has two labs: it counts once in each.
     assert_eq!(counts(&b["lab"]), vec![c("ti-lab", 2), c("lab-nord", 1)]);
-    assert_eq!(row(&b["lab"], Some("ti-lab"))["organizers"], 2);
     assert_eq!(row(&b["lab"], Some("lab-nord"))["label"], "Lab \"Nord\", Hauts-de-France");
     assert_eq!(counts(&b["tag"]), vec![c("données", 2), c("=1+1", 1), c("air", 1)]);
     assert_eq!(counts(&b["track"]), vec![c("parcours-a", 2), (None, 2)]);
@@ -396,13 +395,13 @@ async fn breakdowns_answer_csv_with_stable_columns_quoting_and_an_optional_bom()
     assert!(!body.starts_with('\u{feff}'));
     assert!(body.contains("\"Lab \"\"Nord\"\", Hauts-de-France\""), "quoted as RFC 4180 says: {body}");
     let rows = csv_rows(&body);
-    assert_eq!(rows[0], ["code", "label", "events", "sessions", "organizers", "share", "previous_events", "change"]);
-    assert_eq!(rows[1], ["ti-lab", "Lab ti-lab", "2", "3", "2", "0.5", "0", "2"]);
+    assert_eq!(rows[0], ["code", "label", "events", "sessions", "share", "previous_events", "change"]);
+    assert_eq!(rows[1], ["ti-lab", "Lab ti-lab", "2", "3", "0.5", "0", "2"]);
 
     let with_bom = text(&m.app.get("/api/v1/reports/editions/2029/by/region.csv?bom=true").await);
     assert!(with_bom.starts_with("\u{feff}code,label"));
     let french = text(&m.app.get("/api/v1/reports/editions/2029/by/mode.csv?delimiter=semicolon").await);
-    assert!(french.contains("onsite;Sur place;2;3;2;0,5;2;0"), "{french}");
+    assert!(french.contains("onsite;Sur place;2;3;0,5;2;0"), "{french}");
 
     // A tag that a spreadsheet would run as a formula is written as text.
     let tags = csv_rows(&text(&m.app.get("/api/v1/reports/editions/2029/by/tag.csv").await));
@@ -419,9 +418,9 @@ async fn the_whole_edition_is_one_long_csv_table_after_a_total_row() {
     let m = month().await;
     let rows = csv_rows(&text(&m.app.get("/api/v1/reports/editions/2029.csv").await));
     assert_eq!(rows[0][0], "dimension");
-    assert_eq!(rows[1], ["total", "", "Tous les événements", "4", "5", "3", "1", "2", "2"]);
+    assert_eq!(rows[1], ["total", "", "Tous les événements", "4", "5", "1", "2", "2"]);
     let brittany = rows.iter().find(|r| r[0] == "region" && r[1] == "53").unwrap();
-    assert_eq!(brittany[2..6], ["Bretagne", "1", "2", "1"], "E1's two sessions");
+    assert_eq!(brittany[2..5], ["Bretagne", "1", "2"], "E1's two sessions");
     let dimensions: std::collections::BTreeSet<&str> = rows.iter().skip(1).map(|r| r[0].as_str()).collect();
     for dimension in [
         "total",
