@@ -224,6 +224,7 @@ mod tests {
             label: None,
             events,
             sessions: events,
+            organizers: 0,
             updated_at: None,
         }
     }
