@@ -150,7 +150,8 @@ fn add_parameter(operation: &mut Operation, parameter: Parameter) {
     }
 }
 
-fn problem(operation: &mut Operation, status: &str, description: &str) {
+/// Declares a problem+json answer of `status`, unless the operation already describes one.
+pub fn problem(operation: &mut Operation, status: &str, description: &str) {
     operation.responses.responses.entry(status.into()).or_insert_with(|| {
         ResponseBuilder::new()
             .description(description)

@@ -21,8 +21,9 @@ crate::text_enum! {
         Lab = "lab",
         /// The most used tags (at most 20); an event counts once per tag.
         Tag = "tag",
-        /// Days of the edition, in each event's timezone: an event counts on every day one of its
-        /// sessions takes place, so an event over two days counts on both.
+        /// Days of the edition's month, in each event's timezone: an event counts on every day one
+        /// of its sessions takes place, so an event over two days counts on both (and sessions
+        /// outside the month, which the rules allow near it, on none).
         Day = "day",
         Status = "status",
         /// Only with `include=all_states`.

@@ -145,10 +145,6 @@ async fn series(
     params(EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "The editions in figures", content((EditionSeries = "application/json"), (String = "text/csv"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/reports/editions")]
@@ -169,10 +165,6 @@ pub async fn edition_series(
     params(EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "One row per edition", body = String, content_type = "text/csv"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/reports/editions.csv")]
@@ -194,10 +186,6 @@ pub async fn edition_series_csv(
     params(EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "An accessible SVG bar chart", body = String, content_type = "image/svg+xml"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/reports/editions.svg")]
@@ -244,10 +232,6 @@ async fn edition(
     params(("year" = i32, Path, description = "The edition's year", example = 2021), EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "The edition in figures", content((EditionReport = "application/json"), (String = "text/csv"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such edition", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -274,10 +258,6 @@ pub async fn edition_report(
     params(("year" = i32, Path, description = "The edition's year", example = 2021), EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "The edition as one long table", body = String, content_type = "text/csv"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such edition", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -333,10 +313,6 @@ async fn by_dimension(
     ),
     responses(
         (status = 200, description = "The breakdown", content((BreakdownReport = "application/json"), (String = "text/csv"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such edition", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -365,10 +341,6 @@ pub async fn breakdown_report(
     ),
     responses(
         (status = 200, description = "One table", body = String, content_type = "text/csv"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such edition", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -396,10 +368,6 @@ pub async fn breakdown_report_csv(
     ),
     responses(
         (status = 200, description = "An SVG bar chart with a title and a description", body = String, content_type = "image/svg+xml"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such edition", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -450,10 +418,6 @@ async fn labs(
     params(EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "Every lab in figures", content((LabsReport = "application/json"), (String = "text/csv"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/reports/labs")]
@@ -474,10 +438,6 @@ pub async fn labs_report(
     params(EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "One row per lab", body = String, content_type = "text/csv"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/reports/labs.csv")]
@@ -497,10 +457,6 @@ pub async fn labs_report_csv(
     params(EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "An accessible SVG bar chart", body = String, content_type = "image/svg+xml"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
     )
 )]
 #[get("/reports/labs.svg")]
@@ -545,10 +501,6 @@ async fn region(
     params(("code" = String, Path, description = "The region's INSEE code", example = "53"), EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "The region in figures", content((RegionReport = "application/json"), (String = "text/csv"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such region", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -573,10 +525,6 @@ pub async fn region_report(
     params(("code" = String, Path, description = "The region's INSEE code", example = "53"), EventFilterQuery, ReportQuery),
     responses(
         (status = 200, description = "The region as one long table", body = String, content_type = "text/csv"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "`include=all_states` without a token", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "`include=all_states` for someone who is not an admin", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such region", body = Problem, content_type = PROBLEM),
     )
 )]
@@ -594,10 +542,17 @@ pub async fn region_report_csv(
     respond(&request, &dated.report, dated.last_modified, Format::Csv, &filename, |r| table::region(r, options))
 }
 
-/// The filter parameters a report takes from its path are not also query parameters there:
-/// `edition` under `/reports/editions/{year}…`, `region` under `/reports/regions/{code}…`.
+/// What every report shares, declared once (after the API's conventions: 304, 400, 401): the
+/// 403 of `include=all_states`. And the filter parameters a report takes from its path are not
+/// also query parameters there: `edition` under `/reports/editions/{year}…`, `region` under
+/// `/reports/regions/{code}…`.
 pub fn document(spec: &mut utoipa::openapi::OpenApi) {
     for (path, item) in spec.paths.paths.iter_mut() {
+        if let Some(operation) = item.get.as_mut().filter(|_| path.starts_with("/api/v1/reports/")) {
+            let forbidden = "`include=all_states` from a caller who is not an admin, or with an API token \
+                             without `reports:read` (401 without a token)";
+            crate::http::openapi::problem(operation, "403", forbidden);
+        }
         let from_path = if path.starts_with("/api/v1/reports/editions/{year}") {
             "edition"
         } else if path.starts_with("/api/v1/reports/regions/{code}") {
