@@ -163,7 +163,7 @@ python_client() {
   rm -rf "$OUT/python" && mkdir -p "$OUT/python"
   local log_file="$OUT/python/generate.log"
   (cd "$OUT/python" && openapi-python-client generate --path "$OUT/openapi.json" --meta none \
-    --output-path "$OUT/python/mip_client") 2>&1 | tee "$log_file"
+    --config "$HERE/python-client.yml" --output-path "$OUT/python/mip_client") 2>&1 | tee "$log_file"
   local generated=0
   [ -f "$OUT/python/mip_client/client.py" ] || { echo "the generator wrote no client"; generated=1; }
   # A warning means parts of the document were skipped: a client without them is no pass.
