@@ -338,6 +338,8 @@ pub struct EventRow {
     pub timezone: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// How many sessions: kept on the row for the reports, which count sessions per breakdown.
+    pub session_count: i32,
     pub venue_name: Option<String>,
     pub venue_address: Option<String>,
     pub venue_postal_code: Option<String>,
@@ -398,6 +400,8 @@ pub struct EventContent {
     pub timezone: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// How many sessions: kept on the row for the reports, which count sessions per breakdown.
+    pub session_count: i32,
     pub venue_name: Option<String>,
     pub venue_address: Option<String>,
     pub venue_postal_code: Option<String>,

@@ -81,8 +81,6 @@ fn write_parts(conn: &mut PgConnection, event_id: Uuid, resolved: &Resolved) -> 
         })
         .collect();
     diesel::insert_into(event_sessions::table).values(&sessions).execute(conn)?;
-    // Kept beside the event for the reports, which count sessions along every breakdown.
-    diesel::update(events::table.find(event_id)).set(events::session_count.eq(sessions.len() as i32)).execute(conn)?;
     diesel::delete(event_labs::table.filter(event_labs::event_id.eq(event_id))).execute(conn)?;
     let lab_rows: Vec<_> =
         resolved.lab_ids.iter().map(|lab| (event_labs::event_id.eq(event_id), event_labs::lab_id.eq(*lab))).collect();

@@ -566,3 +566,26 @@ async fn reports_revalidate_with_304_and_shared_caches_may_keep_them() {
         200
     );
 }
+
+#[actix_web::test]
+async fn sessions_are_counted_as_the_events_have_them_after_a_change() {
+    let m = month().await;
+    let e5 = m.get("/api/v1/events?edition=2029&format=training").await["data"][0].clone();
+    let three = json!({"sessions": [
+        {"starts_at": "2029-11-20T09:00", "ends_at": "2029-11-20T12:00"},
+        {"starts_at": "2029-11-21T09:00", "ends_at": "2029-11-21T12:00"},
+        {"starts_at": "2029-11-22T09:00", "ends_at": "2029-11-22T12:00"},
+    ]});
+    let reply = m.app.patch(&path_of(&e5), Some(&m.c), three).await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["version"].as_i64(), e5["version"].as_i64().map(|v| v + 1), "one change, one version");
+    // The change went back to moderation (the editions' default); published again, it counts.
+    if reply.json()["publication"] != "published" {
+        let published = m.app.post(&format!("{}/publish", path_of(&e5)), Some(&m.admin), json!({})).await;
+        assert_eq!(published.status.as_u16(), 200, "{}", String::from_utf8_lossy(&published.body));
+    }
+    let report = m.get("/api/v1/reports/editions/2029").await;
+    assert_eq!(report["totals"]["sessions"], 7, "E5 now has three sessions");
+    assert_eq!(row(&report["breakdowns"]["format"], Some("training"))["sessions"], 3);
+    assert_eq!(row(&report["breakdowns"]["day"], Some("2029-11-22"))["events"], 1);
+}
