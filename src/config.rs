@@ -28,6 +28,16 @@ pub struct Settings {
     #[arg(long, env = "MIP_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
 
+    /// Longest a database statement may run, in milliseconds: past it, the request answers 503
+    /// with `Retry-After` instead of holding its connection (a stuck server, a stalled network).
+    #[arg(long, env = "MIP_DB_STATEMENT_TIMEOUT", default_value_t = 10_000, global = true)]
+    pub db_statement_timeout_ms: u64,
+
+    /// Longest a statement may wait for a row another transaction holds, in milliseconds
+    /// (then 503 with `Retry-After`).
+    #[arg(long, env = "MIP_DB_LOCK_TIMEOUT", default_value_t = 3_000, global = true)]
+    pub db_lock_timeout_ms: u64,
+
     /// Lifetime of access tokens, in seconds (at most one hour).
     #[arg(long, env = "MIP_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
     pub access_token_ttl_secs: u64,
@@ -72,6 +82,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// How long the database may take: what every pooled connection is set up with.
+    pub fn db_limits(&self) -> crate::db::Limits {
+        crate::db::Limits {
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            lock_timeout: Duration::from_millis(self.db_lock_timeout_ms),
+        }
+    }
+
     pub fn access_token_ttl(&self) -> Duration {
         Duration::from_secs(self.access_token_ttl_secs)
     }
@@ -82,6 +100,8 @@ impl Settings {
             database_url: database_url.to_string(),
             jwt_secret: Some("test-secret-that-is-at-least-32-bytes-long!".into()),
             db_pool_size: 4,
+            db_statement_timeout_ms: 10_000,
+            db_lock_timeout_ms: 3_000,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 3600,
             login_max_failures: 5,

@@ -254,9 +254,29 @@ impl From<diesel::result::Error> for ApiError {
                 let constraint = info.constraint_name().unwrap_or("check").to_string();
                 ApiError::field(field_of_constraint(&constraint), "invalid", "the value breaks a rule")
             }
+            // The database went away (a restart, a broken connection) or gave up on a statement
+            // that waited too long (the session's timeouts): nothing was done, try again later.
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, info) => {
+                tracing::error!(error = %info.message(), "database connection lost");
+                ApiError::Unavailable
+            }
+            Error::DatabaseError(_, info) if gave_up(info.message()) => {
+                tracing::error!(error = %info.message(), "database statement given up");
+                ApiError::Unavailable
+            }
+            Error::BrokenTransactionManager => ApiError::Unavailable,
             other => ApiError::internal(other),
         }
     }
+}
+
+/// PostgreSQL's messages for a statement it cancelled on a timeout, or a session it ended
+/// (`statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`, a shutdown).
+fn gave_up(message: &str) -> bool {
+    message.starts_with("canceling statement due to")
+        || message.starts_with("terminating connection")
+        || message.contains("server closed the connection")
+        || message.contains("the database system is")
 }
 
 /// Postgres names constraints `<table>_<column>_<kind>`; the column is what a client can act on.
@@ -400,6 +420,18 @@ mod tests {
         let checked = database(DatabaseErrorKind::CheckViolation, "labs_founded_year_check");
         assert_eq!(checked.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(ApiError::from(Error::NotFound).status_code(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_database_that_went_away_or_gave_up_is_a_503_not_a_500() {
+        assert!(gave_up("canceling statement due to lock timeout"));
+        assert!(gave_up("canceling statement due to statement timeout"));
+        assert!(gave_up("terminating connection due to administrator command"));
+        assert!(gave_up("server closed the connection unexpectedly"));
+        assert!(!gave_up("relation \"events\" does not exist"));
+        let lost = database(DatabaseErrorKind::ClosedConnection, "");
+        assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(ApiError::from(Error::BrokenTransactionManager).status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

@@ -115,7 +115,7 @@ fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String
         );
     }
     drop(conn);
-    let pool = db::pool(&settings.database_url, settings.db_pool_size)?;
+    let pool = db::pool(&settings.database_url, settings.db_pool_size, settings.db_limits())?;
     let state = web::Data::new(AppState::new(pool.clone(), settings)?);
     tracing::info!(%bind, "listening");
     actix_web::rt::System::new().block_on(async move {

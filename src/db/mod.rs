@@ -1,5 +1,7 @@
 //! Connection pool, embedded migrations, and the one helper that runs diesel off the executor.
 
+use std::time::Duration;
+
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
@@ -38,15 +40,62 @@ where
     run(pool, move |conn| conn.transaction(work)).await
 }
 
+/// How long the database may take before a request gives up with a 503.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest a statement runs.
+    pub statement_timeout: Duration,
+    /// Longest a statement waits for a lock another transaction holds.
+    pub lock_timeout: Duration,
+}
+
+/// Longest a transaction may sit idle between statements: a request that stalls inside one must
+/// not hold its locks for longer.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a checkout waits for a free connection (then 503 with `Retry-After`).
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sets every new connection's timeouts, so that no request waits on the database for longer
+/// than documented, whatever the database or the network does.
+#[derive(Debug)]
+struct SessionLimits(Limits);
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionLimits {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        use diesel::connection::SimpleConnection;
+        let Limits { statement_timeout, lock_timeout } = self.0;
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+            statement_timeout.as_millis(),
+            lock_timeout.as_millis(),
+            IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The URL with TCP keepalives asked of libpq (unless the URL sets them): a database host that
+/// vanished without closing the connection (a stalled network) is noticed in about a minute
+/// instead of the system's two hours.
+fn with_keepalives(database_url: &str) -> String {
+    if database_url.contains("keepalives") {
+        return database_url.to_string();
+    }
+    let separator = if database_url.contains('?') { '&' } else { '?' };
+    format!("{database_url}{separator}keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3")
+}
+
 /// A pool whose connections are opened lazily, failing fast when the database is gone.
-pub fn pool(database_url: &str, max_size: u32) -> Result<DbPool, String> {
+pub fn pool(database_url: &str, max_size: u32, limits: Limits) -> Result<DbPool, String> {
     Pool::builder()
         .max_size(max_size)
         // r2d2 would otherwise run a query on every checkout to test the connection: one more
         // round trip per request. A connection that broke is dropped when it is returned instead.
         .test_on_check_out(false)
-        .connection_timeout(std::time::Duration::from_secs(5))
-        .build(ConnectionManager::<PgConnection>::new(database_url))
+        .connection_timeout(CHECKOUT_TIMEOUT)
+        .connection_customizer(Box::new(SessionLimits(limits)))
+        .build(ConnectionManager::<PgConnection>::new(with_keepalives(database_url)))
         .map_err(|e| format!("cannot connect to the database at {}: {e}", redact(database_url)))
 }
 

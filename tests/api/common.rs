@@ -230,7 +230,7 @@ pub async fn spawn() -> TestApp {
 pub async fn spawn_with(configure: impl FnOnce(&TestDb) -> Settings) -> TestApp {
     let db = TestDb::new();
     let settings = configure(&db);
-    let pool = mip::db::pool(&db.url, settings.db_pool_size).unwrap();
+    let pool = mip::db::pool(&db.url, settings.db_pool_size, settings.db_limits()).unwrap();
     let state = web::Data::new(AppState::new(pool, settings).unwrap());
     let service = test::init_service(build_app(state.clone())).await;
     let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));

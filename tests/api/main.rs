@@ -16,6 +16,7 @@ mod demo;
 mod discovery;
 mod editions;
 mod events;
+mod faults;
 mod foundation;
 mod labs;
 mod log_hygiene;

@@ -1,0 +1,68 @@
+//! The database misbehaving: a request never waits on it for longer than the documented bounds,
+//! and answers 503 with `Retry-After` instead of hanging or failing with a 500.
+
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use mip::config::Settings;
+use serde_json::json;
+
+use crate::common;
+
+#[actix_web::test]
+async fn a_write_stuck_behind_a_lock_answers_503_with_retry_after_within_the_lock_timeout() {
+    let app = common::spawn_with(|db| Settings { db_lock_timeout_ms: 300, ..common::settings(db) }).await;
+    let admin = app.admin_token().await;
+    assert_eq!(app.post("/api/v1/labs", Some(&admin), common::lab_body("ti-lab", "53")).await.status.as_u16(), 201);
+
+    // Another session holds the lab's row (a stuck transaction, a long migration).
+    let url = app.db.url.clone();
+    let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let holder = std::thread::spawn(move || {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        conn.batch_execute("BEGIN; SELECT 1 FROM labs FOR UPDATE").unwrap();
+        held.0.send(()).unwrap();
+        release.1.recv().unwrap();
+        conn.batch_execute("ROLLBACK").unwrap();
+    });
+    held.1.recv().unwrap();
+
+    let started = Instant::now();
+    let stuck = app.patch("/api/v1/labs/ti-lab", Some(&admin), json!({"name": "Ti-Lab"})).await;
+    let waited = started.elapsed();
+    let problem = stuck.problem(503);
+    assert_eq!(problem["status"], 503);
+    assert_eq!(stuck.header("retry-after").as_deref(), Some("2"));
+    assert!(waited < Duration::from_secs(3), "gave up after the lock timeout, not {waited:?}");
+
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    let later = app.patch("/api/v1/labs/ti-lab", Some(&admin), json!({"name": "Ti-Lab"})).await;
+    assert_eq!(later.status.as_u16(), 200, "nothing was left half done: {}", String::from_utf8_lossy(&later.body));
+}
+
+#[actix_web::test]
+async fn every_pooled_connection_carries_the_timeouts() {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement_timeout: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        lock_timeout: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        idle: String,
+    }
+    let app = common::spawn_with(|db| Settings { db_statement_timeout_ms: 4_000, ..common::settings(db) }).await;
+    let mut conn = app.state.pool.get().unwrap();
+    let setting: Setting = diesel::sql_query(
+        "SELECT current_setting('statement_timeout') AS statement_timeout, current_setting('lock_timeout') AS lock_timeout, \
+         current_setting('idle_in_transaction_session_timeout') AS idle",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(
+        (setting.statement_timeout.as_str(), setting.lock_timeout.as_str(), setting.idle.as_str()),
+        ("4s", "3s", "30s")
+    );
+}
