@@ -12,6 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{FieldError, Problem};
 use crate::events::filter::{EventSort, Facet};
+use crate::http::json::BodyTimeout;
 use crate::http::openapi::declare_conventions;
 use crate::http::protocol::{self, RouteMethods, SecurityHeaders};
 use crate::http::{fallback, request_id};
@@ -111,6 +112,7 @@ pub fn build_app(
         .max_age(3600);
     let app = App::new()
         .app_data(web::Data::new(SecurityHeaders::new(state.settings.hsts_max_age_secs)))
+        .app_data(web::Data::new(BodyTimeout(std::time::Duration::from_millis(state.settings.body_timeout_ms))))
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(fallback::path_error))
         .wrap(Compress::default())

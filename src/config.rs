@@ -38,6 +38,11 @@ pub struct Settings {
     #[arg(long, env = "MIP_DB_LOCK_TIMEOUT", default_value_t = 3_000, global = true)]
     pub db_lock_timeout_ms: u64,
 
+    /// Longest a request body may take to arrive, whole, in milliseconds: a client that stalls
+    /// its body gets a 408 and the connection is closed.
+    #[arg(long, env = "MIP_BODY_TIMEOUT", default_value_t = 10_000, global = true)]
+    pub body_timeout_ms: u64,
+
     /// Lifetime of access tokens, in seconds (at most one hour).
     #[arg(long, env = "MIP_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
     pub access_token_ttl_secs: u64,
@@ -102,6 +107,7 @@ impl Settings {
             db_pool_size: 4,
             db_statement_timeout_ms: 10_000,
             db_lock_timeout_ms: 3_000,
+            body_timeout_ms: 10_000,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 3600,
             login_max_failures: 5,

@@ -82,6 +82,8 @@ pub enum ApiError {
     UriTooLong(usize),
     #[error("the request headers hold more than {0} bytes")]
     HeadersTooLarge(usize),
+    #[error("the body did not arrive within {0} ms")]
+    RequestTimeout(u128),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("too many requests")]
@@ -133,6 +135,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             ApiError::UriTooLong(_) => ("uri-too-long", "URI too long"),
             ApiError::HeadersTooLarge(_) => ("headers-too-large", "Request header fields too large"),
+            ApiError::RequestTimeout(_) => ("request-timeout", "Request timeout"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
@@ -163,6 +166,7 @@ impl ApiError {
             ApiError::Validation(errors) => errors.clone(),
             ApiError::PreconditionRequired => vec![FieldError::new("If-Match", "required", self.to_string())],
             ApiError::PreconditionFailed(_) => vec![FieldError::new("If-Match", "stale", self.to_string())],
+            ApiError::RequestTimeout(_) => vec![FieldError::new("body", "timeout", self.to_string())],
             _ => vec![],
         };
         Problem {
@@ -192,6 +196,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -211,6 +216,10 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // A client that stalls its body does not keep the connection.
+            ApiError::RequestTimeout(_) => {
+                response.insert_header((header::CONNECTION, HeaderValue::from_static("close")));
             }
             // The database is away: a short wait, as the document promises with every 503.
             ApiError::Unavailable => {

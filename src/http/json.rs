@@ -2,6 +2,8 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::Validate;
@@ -27,8 +29,9 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(request);
+        let timeout = body_timeout(request);
         let mut payload = payload.take();
-        Box::pin(async move { read_valid_json(content_type_ok, &mut payload).await.map(ValidJson) })
+        Box::pin(async move { read_valid_json(content_type_ok, &mut payload, timeout).await.map(ValidJson) })
     }
 }
 
@@ -45,6 +48,7 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
             && headers.get(actix_web::http::header::TRANSFER_ENCODING).is_none()
             && headers.get(actix_web::http::header::CONTENT_LENGTH).is_none_or(|length| length == "0");
         let content_type_ok = is_json(request);
+        let timeout = body_timeout(request);
         let mut payload = payload.take();
         Box::pin(async move {
             if no_body {
@@ -52,7 +56,7 @@ impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for Optiona
             }
             // Many clients send `Content-Type: application/json` on every POST, body or not:
             // an empty body is still no body.
-            let body = read_limited(&mut payload, MAX_JSON_BODY).await?;
+            let body = read_limited(&mut payload, MAX_JSON_BODY, timeout).await?;
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(T::default()));
             }
@@ -82,11 +86,12 @@ fn is_json(request: &HttpRequest) -> bool {
 async fn read_valid_json<T: DeserializeOwned + Validate>(
     content_type_ok: bool,
     payload: &mut Payload,
+    timeout: Duration,
 ) -> Result<T, ApiError> {
     if !content_type_ok {
         return Err(unsupported_media_type());
     }
-    let body = read_limited(payload, MAX_JSON_BODY).await?;
+    let body = read_limited(payload, MAX_JSON_BODY, timeout).await?;
     let value: T = parse_json(&body)?;
     value.validate()?;
     Ok(value)
@@ -96,18 +101,35 @@ fn unsupported_media_type() -> ApiError {
     ApiError::UnsupportedMediaType("the body must be sent with `Content-Type: application/json`".into())
 }
 
-/// Reads the whole body, refusing it as soon as it passes `limit` bytes.
-pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::BadRequest { detail: format!("could not read the body: {e}"), errors: vec![] })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
+/// How long a request body may take to arrive, whole (actix bounds the head, not the body).
+/// The app registers it as app data; without it, [`DEFAULT_BODY_TIMEOUT`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn body_timeout(request: &HttpRequest) -> Duration {
+    request.app_data::<web::Data<BodyTimeout>>().map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0)
+}
+
+/// Reads the whole body, refusing it as soon as it passes `limit` bytes, or when it has not
+/// all arrived within the body timeout (a stalled client must not hold its connection).
+pub async fn read_limited(payload: &mut Payload, limit: usize, timeout: Duration) -> Result<web::Bytes, ApiError> {
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                detail: format!("could not read the body: {e}"),
+                errors: vec![],
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        Ok(body.freeze())
+    };
+    tokio::time::timeout(timeout, read).await.map_err(|_| ApiError::RequestTimeout(timeout.as_millis()))?
 }
 
 /// Parses JSON and names the field that failed, e.g. `sessions[0].starts_at`. Text after the

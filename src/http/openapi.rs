@@ -1,6 +1,6 @@
 //! The conventions every operation shares, declared once in the OpenAPI document, from the
-//! same places that implement them: a JSON body may be malformed (400), too large (413) or of
-//! another type (415); a parameter may not parse (400); a bearer token may be bad (401); the
+//! same places that implement them: a JSON body may be malformed (400), too slow (408), too
+//! large (413) or of another type (415); a parameter may not parse (400); a bearer token may be bad (401); the
 //! database may be away (503, `Retry-After`); reads carry `ETag` and `Last-Modified` and answer
 //! 304 to `If-None-Match`; writes to versioned resources need `If-Match` (428, 412); creations
 //! carry `Location`; limits answer 429 with `Retry-After`.
@@ -49,6 +49,7 @@ fn declare(path: &str, method: HttpMethod, operation: &mut Operation) {
         problem(operation, "400", "A parameter or the body does not parse (the problem names it)");
     }
     if has_body {
+        problem(operation, "408", "The body did not all arrive within the body timeout");
         problem(operation, "413", "The body is larger than the limit");
         problem(operation, "415", "The body is not sent as `application/json`");
         problem(operation, "422", "The body breaks a rule (each field named)");

@@ -214,7 +214,7 @@ impl Reply {
 pub struct TestApp {
     pub db: TestDb,
     pub state: web::Data<AppState>,
-    service: BoxService<Request, ServiceResponse, actix_web::Error>,
+    pub service: BoxService<Request, ServiceResponse, actix_web::Error>,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -66,3 +66,30 @@ async fn every_pooled_connection_carries_the_timeouts() {
         ("4s", "3s", "30s")
     );
 }
+
+#[actix_web::test]
+async fn a_body_that_stalls_is_answered_408_within_the_body_timeout() {
+    use futures_util::stream::{self, StreamExt};
+
+    let app = common::spawn_with(|db| Settings { body_timeout_ms: 200, ..common::settings(db) }).await;
+    let admin = app.admin_token().await;
+    // The first bytes of a lab, then nothing: a client that went quiet (or a slowloris).
+    let first = stream::once(async {
+        Ok::<_, actix_web::error::PayloadError>(actix_web::web::Bytes::from_static(b"{\"slug\":"))
+    });
+    let stalled = first.chain(stream::pending()).boxed_local();
+    let request = actix_web::test::TestRequest::post()
+        .uri("/api/v1/labs")
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("authorization", format!("Bearer {admin}")))
+        .to_request();
+    let (request, _) = request.replace_payload(actix_http::Payload::Stream { payload: stalled });
+    let started = Instant::now();
+    let response = actix_web::test::call_service(&app.service, request).await;
+    assert_eq!(response.status().as_u16(), 408);
+    assert_eq!(response.headers().get("connection").map(|v| v.to_str().unwrap()), Some("close"));
+    assert!(started.elapsed() < Duration::from_secs(3), "answered after the body timeout");
+    let problem: serde_json::Value = actix_web::test::read_body_json(response).await;
+    assert_eq!(problem["errors"][0]["field"], "body");
+    assert_eq!(app.get("/api/v1/labs").await.json()["total"], 0, "nothing was created");
+}
