@@ -93,3 +93,66 @@ async fn a_body_that_stalls_is_answered_408_within_the_body_timeout() {
     assert_eq!(problem["errors"][0]["field"], "body");
     assert_eq!(app.get("/api/v1/labs").await.json()["total"], 0, "nothing was created");
 }
+
+/// A free TCP port on the loopback address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits (bounded) for the server to accept connections.
+fn wait_until_listening(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server did not start listening");
+}
+
+#[test]
+fn on_sigterm_the_server_finishes_the_request_in_flight_and_exits_0() {
+    use std::io::{Read, Write};
+
+    let db = common::TestDb::new();
+    let port = free_port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &db.url)
+        .env("MIP_JWT_SECRET", "a-secret-for-the-shutdown-test-of-32-bytes")
+        .env("MIP_LOG", "warn")
+        .spawn()
+        .unwrap();
+    wait_until_listening(port);
+
+    // A request whose body is still arriving when the signal comes.
+    let body = br#"{"email": "nobody@mip.example", "password": "not-the-password"}"#;
+    let (first, rest) = body.split_at(10);
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        client,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    client.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let terminated = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
+    std::thread::sleep(Duration::from_millis(300));
+    client.write_all(rest).unwrap();
+    let mut answer = String::new();
+    let _ = client.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "the request in flight got its answer: {answer}");
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(25), "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}
