@@ -156,3 +156,150 @@ fn on_sigterm_the_server_finishes_the_request_in_flight_and_exits_0() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+/// PostgreSQL's server programs (`initdb`, `pg_ctl`), from `pg_config` or Debian's folders.
+fn postgres_bin() -> std::path::PathBuf {
+    if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let dir = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("pg_ctl").exists() {
+            return dir;
+        }
+    }
+    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dirs| dirs.flatten().map(|d| d.path().join("bin")).filter(|d| d.join("pg_ctl").exists()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found.pop().expect("PostgreSQL's server programs (initdb, pg_ctl) are needed by this test")
+}
+
+/// A PostgreSQL cluster of the test's own, which it may stop and restart.
+struct PrivateCluster {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivateCluster {
+    /// PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user.
+    fn command(&self, program: &str) -> std::process::Command {
+        let program = self.bin.join(program);
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc_geteuid() } == 0 {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            std::process::Command::new(program)
+        }
+    }
+
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("mip-fault-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cluster = PrivateCluster { bin: postgres_bin(), port: free_port(), dir };
+        if unsafe { libc_geteuid() } == 0 {
+            assert!(std::process::Command::new("chown").arg("postgres").arg(&cluster.dir).status().unwrap().success());
+        }
+        let data = cluster.dir.join("data");
+        let out = cluster.command("initdb").args(["-A", "trust", "-U", "postgres", "-D"]).arg(&data).output().unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        cluster.pg_ctl("start");
+        cluster
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        let out = self
+            .command("pg_ctl")
+            .args([action, "-w", "-m", "fast", "-o", &options, "-l"])
+            .arg(self.dir.join("log"))
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_ctl {action}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/mip", self.port)
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").args(["stop", "-m", "immediate", "-D"]).arg(self.dir.join("data")).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// One HTTP/1.1 GET over a fresh connection: the status, the headers, and how long it took.
+fn get(port: u16, path: &str) -> (u16, String, Duration) {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let head = answer.split("\r\n\r\n").next().unwrap_or_default().to_ascii_lowercase();
+    (status, head, started.elapsed())
+}
+
+#[test]
+fn when_postgresql_restarts_or_stops_requests_get_503s_with_retry_after_never_500s_and_recover() {
+    let cluster = PrivateCluster::start();
+    let port = free_port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", cluster.url())
+        .env("MIP_LOG", "error")
+        .env("MIP_DB_POOL_SIZE", "4")
+        .spawn()
+        .unwrap();
+    wait_until_listening(port);
+    let page = "/api/v1/events?limit=1";
+    for _ in 0..8 {
+        assert_eq!(get(port, page).0, 200, "pooled connections are open and used");
+    }
+
+    // A restart: every pooled connection is now broken.
+    cluster.pg_ctl("restart");
+    let mut statuses = Vec::new();
+    let started = Instant::now();
+    while statuses.last() != Some(&200) {
+        let (status, head, took) = get(port, page);
+        assert!(took < Duration::from_secs(7), "an answer within the checkout timeout, not after {took:?}");
+        assert!(status == 200 || status == 503, "never a 500 after a restart: {status} {head}");
+        if status == 503 {
+            assert!(head.contains("retry-after: 2"), "{head}");
+        }
+        statuses.push(status);
+        assert!(started.elapsed() < Duration::from_secs(30), "recovered by itself: {statuses:?}");
+    }
+
+    eprintln!("after the restart: {statuses:?}");
+    // Down: 503 with Retry-After, not ready; back: answers again.
+    cluster.pg_ctl("stop");
+    let (status, head, took) = get(port, page);
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("retry-after: 2"));
+    assert!(took < Duration::from_secs(7), "gave up after the checkout timeout, not {took:?}");
+    assert_eq!(get(port, "/health/ready").0, 503);
+    cluster.pg_ctl("start");
+    let started = Instant::now();
+    while get(port, page).0 != 200 {
+        assert!(started.elapsed() < Duration::from_secs(30), "recovered once PostgreSQL was back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(port, "/health/ready").0, 200);
+    let _ = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+}
