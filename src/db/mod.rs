@@ -1,10 +1,11 @@
 //! Connection pool, embedded migrations, and the one helper that runs diesel off the executor.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
@@ -25,10 +26,47 @@ where
     let pool = pool.clone();
     // The request's span and context go along, so log lines written there name the request.
     actix_web::web::block(crate::telemetry::carry(move || {
-        let mut conn = pool.get()?;
-        work(&mut conn)
+        let mut conn = checkout(&pool)?;
+        let result = work(&mut conn);
+        if result.is_err() && conn.is_broken() {
+            note_connection_lost();
+        }
+        result
     }))
     .await?
+}
+
+/// When this process last found a pooled connection broken (the database restarted, or a
+/// network cut it), in seconds since the epoch. Connections pooled before are likely broken
+/// too: for [`SUSPICION`] after such a loss, each is checked before use and replaced if dead,
+/// so that one request, not one per pooled connection, pays for a restart with a 503. A hint
+/// about this process's own connections, never something that decides an answer.
+static LAST_LOSS: AtomicI64 = AtomicI64::new(0);
+const SUSPICION: i64 = 60;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn note_connection_lost() {
+    LAST_LOSS.store(now_secs(), Ordering::Relaxed);
+    tracing::warn!("a pooled database connection was found broken; checking the others before use");
+}
+
+/// A pooled connection; while connections are suspect, one that answers a trivial query (an
+/// empty one: a single round trip), trying as many as the pool holds.
+fn checkout(pool: &DbPool) -> Result<DbConn, ApiError> {
+    use diesel::connection::SimpleConnection;
+    let suspect = now_secs() - LAST_LOSS.load(Ordering::Relaxed) < SUSPICION;
+    let attempts = if suspect { pool.max_size() + 1 } else { 1 };
+    for _ in 1..attempts {
+        let mut conn = pool.get()?;
+        if conn.batch_execute("").is_ok() {
+            return Ok(conn);
+        }
+        // Returned broken, r2d2 drops it rather than pooling it again.
+    }
+    Ok(pool.get()?)
 }
 
 /// Like [`run`], inside one transaction.
