@@ -16,8 +16,8 @@ use crate::http::json::BodyTimeout;
 use crate::http::openapi::declare_conventions;
 use crate::http::protocol::{self, RouteMethods, SecurityHeaders};
 use crate::http::{fallback, request_id};
+use crate::reports::model::Delimiter;
 use crate::reports::model::Include;
-use crate::reports::table::Delimiter;
 use crate::state::AppState;
 use crate::{accounts, auth, editions, events, geo, health, labs, organizers, reports};
 

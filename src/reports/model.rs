@@ -77,6 +77,16 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// The CSV field separator.
+    pub enum Delimiter {
+        /// `,` with decimal points (RFC 4180; what scripts and most tools expect).
+        Comma = "comma",
+        /// `;` with decimal commas: what a spreadsheet set to French reads without an import dialog.
+        Semicolon = "semicolon",
+    }
+}
+
 /// What every report adds to the event filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -90,7 +100,7 @@ pub struct ReportQuery {
     pub bom: Option<bool>,
     /// CSV only: `comma` (the default) or `semicolon`, which also writes decimal commas: what a
     /// spreadsheet set to French opens without an import dialog.
-    #[param(value_type = Option<super::table::Delimiter>)]
+    #[param(value_type = Option<Delimiter>)]
     pub delimiter: Option<String>,
 }
 

@@ -10,10 +10,10 @@ use serde::Serialize;
 use super::chart::{Bar, Chart};
 use super::figures;
 use super::model::{
-    BreakdownReport, Dimension, EditionReport, EditionSeries, Include, LabsReport, RegionReport, ReportQuery,
+    BreakdownReport, Delimiter, Dimension, EditionReport, EditionSeries, Include, LabsReport, RegionReport, ReportQuery,
 };
 use super::repo::{self, Scope};
-use super::table::{self, CsvOptions, Delimiter};
+use super::table::{self, CsvOptions};
 use crate::auth::{Caller, Scope as TokenScope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};

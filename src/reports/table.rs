@@ -3,20 +3,10 @@
 //! spreadsheet set to French.
 
 use super::model::{
-    BreakdownReport, BreakdownRow, Breakdowns, Dimension, EditionReport, EditionSeries, LabFigures, LabsReport,
-    RegionReport, Totals,
+    BreakdownReport, BreakdownRow, Breakdowns, Delimiter, Dimension, EditionReport, EditionSeries, LabFigures,
+    LabsReport, RegionReport, Totals,
 };
 use crate::error::{ApiError, ApiResult};
-
-crate::text_enum! {
-    /// The CSV field separator.
-    pub enum Delimiter {
-        /// `,` with decimal points (RFC 4180; what scripts and most tools expect).
-        Comma = "comma",
-        /// `;` with decimal commas: what a spreadsheet set to French reads without an import dialog.
-        Semicolon = "semicolon",
-    }
-}
 
 /// How to write a CSV document.
 #[derive(Debug, Clone, Copy)]
