@@ -5,6 +5,7 @@
 use actix_web::http::header::{self, Accept, Header};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
+use diesel::PgConnection;
 use serde::Serialize;
 
 use super::chart::{Bar, Chart};
@@ -18,6 +19,7 @@ use crate::auth::{Caller, Scope as TokenScope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::filter::EventFilterQuery;
+use crate::geo::repo::Geography;
 use crate::http::conditional::Conditional;
 use crate::http::query::Queries;
 use crate::state::AppState;
@@ -80,6 +82,20 @@ fn scope_of(
     Ok((Scope { filter, include }, CsvOptions { bom: options.bom.unwrap_or(false), delimiter }))
 }
 
+/// Runs a report: its scope from the query (once the caller may have it), then `build` on the
+/// blocking pool, all its statements in one snapshot.
+async fn run_report<T: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    query: &Queries<EventFilterQuery, ReportQuery>,
+    build: impl FnOnce(&mut PgConnection, &Geography, &Scope) -> ApiResult<repo::Dated<T>> + Send + 'static,
+) -> ApiResult<(repo::Dated<T>, CsvOptions)> {
+    let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
+    let geo = state.geo.clone();
+    let dated = db::run(&state.pool, move |conn| figures::in_snapshot(conn, |conn| build(conn, &geo, &scope))).await?;
+    Ok((dated, options))
+}
+
 fn answer(last_modified: Option<DateTime<Utc>>) -> Conditional {
     Conditional::ok().last_modified(last_modified).shared_for(REPORT_MAX_AGE)
 }
@@ -131,9 +147,7 @@ async fn series(
     caller: &Caller,
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<EditionSeries>, CsvOptions)> {
-    let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
-    let dated = db::run(&state.pool, move |conn| figures::in_snapshot(conn, |conn| repo::series(conn, &scope))).await?;
-    Ok((dated, options))
+    run_report(state, caller, query, |conn, _, scope| repo::series(conn, scope)).await
 }
 
 /// Every edition in figures, oldest first: one row per edition for charts over the years.
@@ -212,13 +226,7 @@ async fn edition(
     year: i32,
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<EditionReport>, CsvOptions)> {
-    let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
-    let geo = state.geo.clone();
-    let dated = db::run(&state.pool, move |conn| {
-        figures::in_snapshot(conn, |conn| repo::edition_report(conn, &geo, &scope, year))
-    })
-    .await?;
-    Ok((dated, options))
+    run_report(state, caller, query, move |conn, geo, scope| repo::edition_report(conn, geo, scope, year)).await
 }
 
 /// An edition in figures: totals, every breakdown, and the change from the previous edition.
@@ -290,16 +298,13 @@ async fn by_dimension(
     (year, dimension): (i32, Dimension),
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<BreakdownReport>, CsvOptions)> {
-    let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
-    if dimension == Dimension::Publication && scope.include != Include::AllStates {
-        return Err(ApiError::bad_param("dimension", "`publication` goes with `include=all_states`"));
-    }
-    let geo = state.geo.clone();
-    let dated = db::run(&state.pool, move |conn| {
-        figures::in_snapshot(conn, |conn| repo::breakdown_report(conn, &geo, &scope, year, dimension))
+    run_report(state, caller, query, move |conn, geo, scope| {
+        if dimension == Dimension::Publication && scope.include != Include::AllStates {
+            return Err(ApiError::bad_param("dimension", "`publication` goes with `include=all_states`"));
+        }
+        repo::breakdown_report(conn, geo, scope, year, dimension)
     })
-    .await?;
-    Ok((dated, options))
+    .await
 }
 
 /// One breakdown of an edition, with the previous edition's counts: what one chart or one
@@ -403,12 +408,7 @@ async fn labs(
     caller: &Caller,
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<LabsReport>, CsvOptions)> {
-    let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
-    let geo = state.geo.clone();
-    let dated =
-        db::run(&state.pool, move |conn| figures::in_snapshot(conn, |conn| repo::labs_report(conn, &geo, &scope)))
-            .await?;
-    Ok((dated, options))
+    run_report(state, caller, query, repo::labs_report).await
 }
 
 /// Per territorial lab: the events it runs, their sessions and organizers, its region, and its
@@ -485,13 +485,7 @@ async fn region(
     code: String,
     query: &Queries<EventFilterQuery, ReportQuery>,
 ) -> ApiResult<(repo::Dated<RegionReport>, CsvOptions)> {
-    let (scope, options) = scope_of(state, caller, &query.0, &query.1)?;
-    let geo = state.geo.clone();
-    let dated = db::run(&state.pool, move |conn| {
-        figures::in_snapshot(conn, |conn| repo::region_report(conn, &geo, &scope, &code))
-    })
-    .await?;
-    Ok((dated, options))
+    run_report(state, caller, query, move |conn, geo, scope| repo::region_report(conn, geo, scope, &code)).await
 }
 
 /// A region's month: its events in figures, its labs, its organizers. Takes every filter of
