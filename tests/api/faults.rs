@@ -185,8 +185,7 @@ impl PrivateCluster {
     /// PostgreSQL refuses to run as root: as root, its programs run as the `postgres` user.
     fn command(&self, program: &str) -> std::process::Command {
         let program = self.bin.join(program);
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc_geteuid() } == 0 {
+        if running_as_root() {
             let mut command = std::process::Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(program);
             command
@@ -199,7 +198,7 @@ impl PrivateCluster {
         let dir = std::env::temp_dir().join(format!("mip-fault-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let cluster = PrivateCluster { bin: postgres_bin(), port: free_port(), dir };
-        if unsafe { libc_geteuid() } == 0 {
+        if running_as_root() {
             assert!(std::process::Command::new("chown").arg("postgres").arg(&cluster.dir).status().unwrap().success());
         }
         let data = cluster.dir.join("data");
@@ -234,9 +233,9 @@ impl Drop for PrivateCluster {
     }
 }
 
-unsafe extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
+/// Whether the tests run as root (`id -u`).
+fn running_as_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
 /// One HTTP/1.1 GET over a fresh connection: the status, the headers, and how long it took.
