@@ -19,7 +19,7 @@ use crate::http::{fallback, request_id};
 use crate::reports::model::Delimiter;
 use crate::reports::model::Include;
 use crate::state::AppState;
-use crate::{accounts, auth, editions, events, geo, health, labs, organizers, reports};
+use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, labs, organizers, reports};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,8 @@ use crate::{accounts, auth, editions, events, geo, health, labs, organizers, rep
         (name = "editions", description = "Yearly editions and their tracks"),
         (name = "labs", description = "Territorial innovation labs"),
         (name = "reports", description = "The month in figures: tables, CSV and SVG charts, under the filters of the events list"),
+        (name = "feeds", description = "Calendars (iCalendar) and news feeds (RSS, Atom, JSON Feed) for partner sites, under the filters of the events list"),
+        (name = "embeds", description = "An accessible HTML list of events for partner sites' iframes, and the one-line script that inserts it"),
         (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
         (name = "organizers", description = "Who references events: profiles, verification, members"),
         (name = "geography", description = "INSEE regions and departments"),
@@ -62,6 +64,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(auth::configure)
         .configure(accounts::configure)
         .configure(organizers::configure)
+        .configure(feeds::configure)
         .configure(events::configure)
         .configure(editions::configure)
         .configure(labs::configure)
@@ -75,6 +78,7 @@ where
 {
     app.openapi(ApiDoc::openapi())
         .service(scope("/api/v1").configure(api_v1))
+        .configure(embeds::configure)
         .service(health::live)
         .service(health::ready)
 }
@@ -108,7 +112,7 @@ pub fn build_app(
         .allow_any_origin()
         .allow_any_method()
         .allow_any_header()
-        .expose_headers(["etag", "last-modified", "location", "retry-after", "x-request-id"])
+        .expose_headers(["etag", "last-modified", "link", "location", "retry-after", "x-request-id", "x-total-count"])
         .max_age(3600);
     let app = App::new()
         .app_data(web::Data::new(SecurityHeaders::new(state.settings.hsts_max_age_secs)))

@@ -6,6 +6,9 @@ use clap::Args;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@localhost:5432/mip";
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// Where the programme site shows an event, unless `MIP_EVENT_PAGE_URL` says otherwise.
+pub const DEFAULT_EVENT_PAGE_URL: &str =
+    "https://www.modernisation.gouv.fr/mois-de-linnovation-publique/programme/{slug}";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -77,6 +80,17 @@ pub struct Settings {
     #[arg(long, env = "MIP_HSTS_MAX_AGE", default_value_t = 0, global = true)]
     pub hsts_max_age_secs: u64,
 
+    /// The address the public reaches this service at (`https://api.example.fr`), for the
+    /// absolute links of feeds and embeds. Unset: read from each request's `Host` (and, with
+    /// `MIP_TRUST_FORWARDED`, `X-Forwarded-Proto`/`X-Forwarded-Host`).
+    #[arg(long, env = "MIP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// The page of an event on the programme site: `{slug}` is replaced by the event's slug.
+    /// Feeds and embeds link each event there.
+    #[arg(long, env = "MIP_EVENT_PAGE_URL", default_value = DEFAULT_EVENT_PAGE_URL, global = true)]
+    pub event_page_url: String,
+
     /// Log filter (`info`, `mip=debug,actix_web=info`); `RUST_LOG` works too.
     #[arg(long, env = "MIP_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -116,6 +130,8 @@ impl Settings {
             auth_rate_per_minute: 1000,
             trust_forwarded: false,
             hsts_max_age_secs: 0,
+            public_url: None,
+            event_page_url: DEFAULT_EVENT_PAGE_URL.into(),
             log: "warn".into(),
             log_format: LogFormat::Text,
         }
@@ -125,6 +141,17 @@ impl Settings {
     pub fn validated(mut self, demo: bool) -> Result<Self, String> {
         if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 3600 {
             return Err("MIP_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds".into());
+        }
+        if let Some(public_url) = &self.public_url {
+            let parsed = url::Url::parse(public_url).map_err(|e| format!("MIP_PUBLIC_URL is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err("MIP_PUBLIC_URL must be an http(s) address such as https://api.example.fr".into());
+            }
+            self.public_url = Some(public_url.trim_end_matches('/').to_string());
+        }
+        let page = self.event_page_url.replace("{slug}", "slug");
+        if !self.event_page_url.contains("{slug}") || url::Url::parse(&page).is_err() {
+            return Err("MIP_EVENT_PAGE_URL must be a URL holding `{slug}`".into());
         }
         match &self.jwt_secret {
             Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {}
