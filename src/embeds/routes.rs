@@ -119,6 +119,27 @@ fn count(total: i64, language: Language) -> String {
 pub async fn embed_events(
     state: web::Data<AppState>,
     request: HttpRequest,
+    query: Result<Queries<EventFilterQuery, EmbedQuery>, ApiError>,
+) -> HttpResponse {
+    let answer = match query {
+        Ok(query) => embed_page(&state, &request, query).await,
+        Err(error) => Err(error),
+    };
+    let mut response = answer.unwrap_or_else(|error| actix_web::ResponseError::error_response(&error));
+    // A refusal shows in the partner's frame too (which would otherwise say "refused to
+    // connect"), so that whoever wrote `data-theme="Dark"` reads why.
+    let policy = if response.status().is_success() || response.status().is_redirection() {
+        EMBED_POLICY
+    } else {
+        "default-src 'none'; frame-ancestors *"
+    };
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    response
+}
+
+async fn embed_page(
+    state: &AppState,
+    request: &HttpRequest,
     Queries(filter_query, embed): Queries<EventFilterQuery, EmbedQuery>,
 ) -> ApiResult<HttpResponse> {
     let options = embed.options()?;
@@ -147,7 +168,7 @@ pub async fn embed_events(
         repo::load(conn, &geo, &list)
     })
     .await?;
-    let links = Links::of(&request, &state.settings);
+    let links = Links::of(request, &state.settings);
     let relative = |pairs: Vec<(String, String)>| {
         format!("/embed/events?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
     };
@@ -168,13 +189,11 @@ pub async fn embed_events(
         next,
     };
     let html = page.render().map_err(ApiError::internal)?;
-    let mut response = Conditional::ok().last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE).send(
-        &request,
+    Ok(Conditional::ok().last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE).send(
+        request,
         html.into_bytes(),
         "text/html; charset=utf-8",
-    );
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(EMBED_POLICY));
-    Ok(response)
+    ))
 }
 
 /// A static file of the embed, cached for an hour and revalidated by its ETag.

@@ -71,11 +71,8 @@ pub struct Listing {
 
 /// The feed's name, from the filters people recognise (edition, region, department).
 pub fn title(filter: &EventFilter, geo: &Geography) -> String {
-    let mut parts = vec!["Mois de l'innovation publique".to_string()];
-    if !filter.editions.is_empty() {
-        let years: Vec<String> = filter.editions.iter().map(i32::to_string).collect();
-        parts[0] = format!("{} {}", parts[0], years.join(", "));
-    }
+    let years: Vec<String> = filter.editions.iter().map(i32::to_string).collect();
+    let mut parts = vec![format!("Mois de l'innovation publique {}", years.join(", ")).trim_end().to_string()];
     let regions: Vec<String> =
         filter.regions.iter().map(|code| geo.region(code).map(|p| p.name).unwrap_or_else(|| code.clone())).collect();
     if !regions.is_empty() {
