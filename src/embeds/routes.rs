@@ -15,12 +15,15 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::filter::{EventFilterQuery, EventPageQuery, EventSort};
 use crate::feeds::links::Links;
 use crate::feeds::repo;
+use crate::feeds::routes::read_validators;
+use crate::feeds::validators::same_body;
 use crate::feeds::wording::Language;
 use crate::http::conditional::Conditional;
 use crate::http::query::Queries;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
+const HTML: &str = "text/html; charset=utf-8";
 /// Events per page of the embed, by default and at most.
 pub const EMBED_PAGE: i64 = 10;
 pub const MAX_EMBED_PAGE: i64 = 50;
@@ -157,6 +160,15 @@ async fn embed_page(
     let geo = state.geo.clone();
     let mut list = page.into_request(&filter_query, &geo)?;
     list.limit = limit;
+    let links = Links::of(request, &state.settings);
+    let validators = read_validators(state, &links).await?;
+    if let Some(tag) = validators.current_copy(request) {
+        return Ok(Conditional::ok().list_etag(tag).shared_for(EMBED_MAX_AGE).unchanged().send(
+            request,
+            Vec::new(),
+            HTML,
+        ));
+    }
     let unbounded = list.filter.editions.is_empty()
         && list.filter.from.is_none()
         && list.filter.to.is_none()
@@ -168,7 +180,6 @@ async fn embed_page(
         repo::load(conn, &geo, &list)
     })
     .await?;
-    let links = Links::of(request, &state.settings);
     let relative = |pairs: Vec<(String, String)>| {
         format!("/embed/events?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
     };
@@ -188,12 +199,14 @@ async fn embed_page(
         first,
         next,
     };
-    let html = page.render().map_err(ApiError::internal)?;
-    Ok(Conditional::ok().last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE).send(
-        request,
-        html.into_bytes(),
-        "text/html; charset=utf-8",
-    ))
+    let html = page.render().map_err(ApiError::internal)?.into_bytes();
+    let etag = validators.etag(&html);
+    let mut answer =
+        Conditional::ok().list_etag(etag.clone()).last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE);
+    if same_body(request, &etag) {
+        answer = answer.unchanged();
+    }
+    Ok(answer.send(request, html, HTML))
 }
 
 /// A static file of the embed, cached for an hour and revalidated by its ETag.

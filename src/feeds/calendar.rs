@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::{CalendarDateTime, Class, Component, Event, EventLike, EventStatus as IcsStatus, Property};
 
@@ -53,14 +53,19 @@ fn zone_of(event: &EventOut) -> Option<Tz> {
     event.timezone.parse::<Tz>().ok()
 }
 
-/// A session's instant as local time in the event's zone (or in UTC when the zone is unknown).
+/// A session's instant as local time in the event's zone, or in UTC when the zone is unknown
+/// or when the local time names it ambiguously: in the hour repeated when summer time ends,
+/// RFC 5545 (§3.3.5) reads a local time as its first occurrence, so the second 02:30 of a
+/// night of October can only be written in UTC.
 fn at(instant: DateTime<FixedOffset>, zone: Option<Tz>) -> CalendarDateTime {
-    match zone {
-        Some(zone) => CalendarDateTime::WithTimezone {
-            date_time: instant.with_timezone(&zone).naive_local(),
-            tzid: zone.name().to_string(),
-        },
-        None => CalendarDateTime::Utc(instant.with_timezone(&Utc)),
+    let utc = instant.with_timezone(&Utc);
+    let Some(zone) = zone else { return CalendarDateTime::Utc(utc) };
+    let local = instant.with_timezone(&zone).naive_local();
+    match zone.from_local_datetime(&local).earliest() {
+        Some(first) if first.with_timezone(&Utc) == utc => {
+            CalendarDateTime::WithTimezone { date_time: local, tzid: zone.name().to_string() }
+        }
+        _ => CalendarDateTime::Utc(utc),
     }
 }
 
@@ -213,4 +218,29 @@ pub fn calendar(events: &[EventOut], head: &CalendarHead, links: &Links) -> ApiR
     }
     out.push_str("END:VCALENDAR\r\n");
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instant(text: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn local_times_carry_their_zone_and_the_repeated_hour_is_written_in_utc() {
+        let paris = Some(chrono_tz::Europe::Paris);
+        let local = |date_time: &str| CalendarDateTime::WithTimezone {
+            date_time: chrono::NaiveDateTime::parse_from_str(date_time, "%Y-%m-%dT%H:%M").unwrap(),
+            tzid: "Europe/Paris".into(),
+        };
+        assert_eq!(at(instant("2021-11-18T09:30:00+01:00"), paris), local("2021-11-18T09:30"));
+        assert_eq!(at(instant("2021-10-28T09:30:00+02:00"), paris), local("2021-10-28T09:30"));
+        // 31 October 2021, 02:30 happened twice: first in summer time (kept local), then in winter.
+        assert_eq!(at(instant("2021-10-31T02:30:00+02:00"), paris), local("2021-10-31T02:30"));
+        let second = instant("2021-10-31T02:30:00+01:00");
+        assert_eq!(at(second, paris), CalendarDateTime::Utc(second.with_timezone(&Utc)));
+        assert_eq!(at(second, None), CalendarDateTime::Utc(second.with_timezone(&Utc)));
+    }
 }

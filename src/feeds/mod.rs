@@ -4,7 +4,8 @@
 //!
 //! `model` adds the feed's own parameters to the filter; `repo` reads the events through the
 //! one list; `calendar` (with `timezones`) and `syndication` write the documents; `wording`
-//! says dates and places for people; `links` makes absolute addresses.
+//! says dates and places for people; `links` makes absolute addresses; `validators` lets a
+//! client's copy be found current without building the document.
 
 pub mod calendar;
 pub mod links;
@@ -13,6 +14,7 @@ pub mod repo;
 pub mod routes;
 pub mod syndication;
 pub mod timezones;
+pub mod validators;
 pub mod wording;
 
 /// Registered before the events' routes: `/events/{id}.ics` must be tried before `/events/{id}`.

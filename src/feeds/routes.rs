@@ -11,6 +11,7 @@ use super::links::Links;
 use super::model::{FeedQuery, Listing};
 use super::repo;
 use super::syndication::{self, FeedLinks};
+use super::validators::{Validators, same_body};
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -29,18 +30,34 @@ const RSS: &str = "application/rss+xml; charset=utf-8";
 const ATOM: &str = "application/atom+xml; charset=utf-8";
 const JSON_FEED: &str = "application/feed+json; charset=utf-8";
 
-/// Loads a feed's page and the links around it.
-async fn listing(
+/// Builds one feed document from a page of events and the links around it.
+type Render = fn(&Listing, &Links, &FeedLinks) -> ApiResult<Vec<u8>>;
+
+/// What every feed does: check the query, answer 304 at once when nothing changed since the
+/// client's copy (`validators`), else read the page, write the document and send it with its
+/// validators, caching for CDNs, and `Link` and `X-Total-Count` headers that say where the rest
+/// of the list is.
+async fn feed(
     state: &AppState,
     request: &HttpRequest,
     Queries(filter, feed): Queries<EventFilterQuery, FeedQuery>,
     default_sort: EventSort,
-) -> ApiResult<(Listing, Links, FeedLinks)> {
+    content_type: &str,
+    render: Render,
+) -> ApiResult<HttpResponse> {
     let geo = state.geo.clone();
     let list = feed.into_request(&filter, &geo, default_sort)?;
+    let links = Links::of(request, &state.settings);
+    let validators = read_validators(state, &links).await?;
+    if let Some(tag) = validators.current_copy(request) {
+        return Ok(Conditional::ok().list_etag(tag).shared_for(FEED_MAX_AGE).unchanged().send(
+            request,
+            Vec::new(),
+            content_type,
+        ));
+    }
     let sort = list.sort;
     let listing = db::run(&state.pool, move |conn| repo::load(conn, &geo, &list)).await?;
-    let links = Links::of(request, &state.settings);
     let next = listing.next_cursor.as_deref();
     let mut api_pairs = vec![("sort", sort.as_str()), ("limit", "100")];
     if let Some(cursor) = next {
@@ -51,25 +68,19 @@ async fn listing(
         next: next.map(|cursor| links.this_with(&[("cursor", Some(cursor))])),
         api: links.filtered("/api/v1/events", &api_pairs),
     };
-    Ok((listing, links, feed_links))
-}
-
-/// The answer: validators, caching for CDNs, and the `Link` and `X-Total-Count` headers that
-/// say where the rest of the list is.
-fn respond(
-    request: &HttpRequest,
-    listing: &Listing,
-    feed: &FeedLinks,
-    body: Vec<u8>,
-    content_type: &str,
-) -> ApiResult<HttpResponse> {
-    let mut response = Conditional::ok().last_modified(listing.last_modified).shared_for(FEED_MAX_AGE).send(
-        request,
-        body,
-        content_type,
+    let body = render(&listing, &links, &feed_links)?;
+    let etag = validators.etag(&body);
+    let mut answer =
+        Conditional::ok().list_etag(etag.clone()).last_modified(listing.last_modified).shared_for(FEED_MAX_AGE);
+    if same_body(request, &etag) {
+        answer = answer.unchanged();
+    }
+    let mut response = answer.send(request, body, content_type);
+    let mut link = format!(
+        "<{}>; rel=\"self\", <{}>; rel=\"related\"; type=\"application/json\"",
+        feed_links.this, feed_links.api
     );
-    let mut link = format!("<{}>; rel=\"self\", <{}>; rel=\"related\"; type=\"application/json\"", feed.this, feed.api);
-    if let Some(next) = &feed.next {
+    if let Some(next) = &feed_links.next {
         link.push_str(&format!(", <{next}>; rel=\"next\""));
     }
     let headers = response.headers_mut();
@@ -79,6 +90,31 @@ fn respond(
         HeaderValue::from_str(&listing.total.to_string()).map_err(ApiError::internal)?,
     );
     Ok(response)
+}
+
+/// The validators of every feed and embed, salted with the addresses their documents link to.
+pub async fn read_validators(state: &AppState, links: &Links) -> ApiResult<Validators> {
+    let salt = format!("{}|{}", links.absolute(""), state.settings.event_page_url);
+    db::run(&state.pool, move |conn| Validators::read(conn, &salt)).await
+}
+
+fn render_calendar(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Vec<u8>> {
+    let head = CalendarHead {
+        name: listing.title.clone(),
+        description: syndication::counted(listing),
+        source: feed.this.clone(),
+        total: Some(listing.total),
+        next: feed.next.clone(),
+    };
+    Ok(calendar(&listing.events, &head, links)?.into_bytes())
+}
+
+fn render_rss(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Vec<u8>> {
+    Ok(syndication::rss(listing, links, feed)?.into_bytes())
+}
+
+fn render_atom(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Vec<u8>> {
+    Ok(syndication::atom(listing, links, feed)?.into_bytes())
 }
 
 /// A calendar to subscribe to (RFC 5545): one `VEVENT` per session of each matching event.
@@ -102,16 +138,7 @@ pub async fn calendar_feed(
     request: HttpRequest,
     query: Queries<EventFilterQuery, FeedQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (listing, links, feed) = listing(&state, &request, query, EventSort::StartsAtDesc).await?;
-    let head = CalendarHead {
-        name: listing.title.clone(),
-        description: syndication::counted(&listing),
-        source: feed.this.clone(),
-        total: Some(listing.total),
-        next: feed.next.clone(),
-    };
-    let body = calendar(&listing.events, &head, &links)?;
-    respond(&request, &listing, &feed, body.into_bytes(), ICS)
+    feed(&state, &request, query, EventSort::StartsAtDesc, ICS, render_calendar).await
 }
 
 /// An RSS 2.0 feed of the matching events, most recently changed first.
@@ -133,9 +160,7 @@ pub async fn rss_feed(
     request: HttpRequest,
     query: Queries<EventFilterQuery, FeedQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (listing, links, feed) = listing(&state, &request, query, EventSort::UpdatedAtDesc).await?;
-    let body = syndication::rss(&listing, &links, &feed)?;
-    respond(&request, &listing, &feed, body.into_bytes(), RSS)
+    feed(&state, &request, query, EventSort::UpdatedAtDesc, RSS, render_rss).await
 }
 
 /// An Atom feed (RFC 4287) of the matching events, most recently changed first, with RFC 5005
@@ -155,9 +180,7 @@ pub async fn atom_feed(
     request: HttpRequest,
     query: Queries<EventFilterQuery, FeedQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (listing, links, feed) = listing(&state, &request, query, EventSort::UpdatedAtDesc).await?;
-    let body = syndication::atom(&listing, &links, &feed)?;
-    respond(&request, &listing, &feed, body.into_bytes(), ATOM)
+    feed(&state, &request, query, EventSort::UpdatedAtDesc, ATOM, render_atom).await
 }
 
 /// A JSON Feed 1.1 of the matching events, most recently changed first, with `next_url`; each
@@ -177,9 +200,7 @@ pub async fn json_feed(
     request: HttpRequest,
     query: Queries<EventFilterQuery, FeedQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (listing, links, feed) = listing(&state, &request, query, EventSort::UpdatedAtDesc).await?;
-    let body = syndication::json_feed(&listing, &links, &feed)?;
-    respond(&request, &listing, &feed, body, JSON_FEED)
+    feed(&state, &request, query, EventSort::UpdatedAtDesc, JSON_FEED, syndication::json_feed).await
 }
 
 /// One event as a calendar entry, for "add to my calendar": one `VEVENT` per session.

@@ -26,13 +26,15 @@ fn offset_at(zone: Tz, at: DateTime<Utc>) -> (i32, bool, Option<String>) {
 }
 
 /// The first second in `(before, after]` whose offset differs from the one at `before`.
-fn transition_between(zone: Tz, mut before: DateTime<Utc>, mut after: DateTime<Utc>) -> DateTime<Utc> {
+fn transition_between(zone: Tz, before: DateTime<Utc>, after: DateTime<Utc>) -> DateTime<Utc> {
     let initial = offset_at(zone, before).0;
-    while after - before > Duration::seconds(1) {
-        let middle = before + (after - before) / 2;
-        if offset_at(zone, middle).0 == initial { before = middle } else { after = middle }
+    let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap_or(before);
+    let (mut low, mut high) = (before.timestamp(), after.timestamp());
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if offset_at(zone, at(middle)).0 == initial { low = middle } else { high = middle }
     }
-    after
+    at(high)
 }
 
 fn observances(zone: Tz, first_year: i32, last_year: i32) -> Vec<Observance> {

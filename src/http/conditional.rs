@@ -125,6 +125,10 @@ pub struct Conditional {
     shared_max_age: Option<u32>,
     /// The representation was chosen from `Accept`.
     negotiated: bool,
+    /// The ETag of a list, decided by the caller (see `list_etag`).
+    list: bool,
+    /// The caller found the client's copy current (see `unchanged`).
+    unchanged: bool,
 }
 
 impl Conditional {
@@ -136,6 +140,8 @@ impl Conditional {
             status: StatusCode::OK,
             shared_max_age: None,
             negotiated: false,
+            list: false,
+            unchanged: false,
         }
     }
 
@@ -146,6 +152,20 @@ impl Conditional {
     /// Uses a version ETag instead of hashing the body.
     pub fn etag(mut self, etag: String) -> Self {
         self.etag = Some(etag);
+        self
+    }
+
+    /// An ETag the caller made for a list (a feed): like a content ETag, it is the only
+    /// validator (`If-Modified-Since` is not honoured, see `send`).
+    pub fn list_etag(mut self, etag: String) -> Self {
+        self.etag = Some(etag);
+        self.list = true;
+        self
+    }
+
+    /// Answers 304 to a GET or HEAD: the caller compared the client's validators itself.
+    pub fn unchanged(mut self) -> Self {
+        self.unchanged = true;
         self
     }
 
@@ -187,7 +207,7 @@ impl Conditional {
         // A list's Last-Modified is the newest row it shows, which says nothing about rows that
         // left it (withdrawn, deleted, moved out of a filter): only its content ETag can tell
         // a current copy, so If-Modified-Since is honoured for single, versioned resources only.
-        let revalidate_by_date = self.etag.is_some() || self.version_with_digest.is_some();
+        let revalidate_by_date = (self.etag.is_some() && !self.list) || self.version_with_digest.is_some();
         let etag = match (self.etag, self.version_with_digest) {
             (Some(etag), _) => etag,
             (None, Some(version)) => version_etag(version, Some(&digest_prefix(&bytes, 6))),
@@ -211,7 +231,8 @@ impl Conditional {
         }
         let readable = matches!(*request.method(), Method::GET | Method::HEAD);
         let last_modified = self.last_modified.filter(|_| revalidate_by_date);
-        if readable && self.status == StatusCode::OK && not_modified(request, &etag, last_modified) {
+        if readable && self.status == StatusCode::OK && (self.unchanged || not_modified(request, &etag, last_modified))
+        {
             return response.status(StatusCode::NOT_MODIFIED).finish();
         }
         response.content_type(content_type.to_string()).body(bytes)

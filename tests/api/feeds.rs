@@ -305,3 +305,37 @@ async fn feeds_answer_any_origin() {
     let exposed = reply.header("access-control-expose-headers").unwrap();
     assert!(exposed.contains("link") && exposed.contains("x-total-count"), "{exposed}");
 }
+
+#[actix_web::test]
+async fn a_copy_stays_current_until_something_changes_even_a_change_that_commits_late() {
+    let w = common::world().await;
+    let rennes = w.publish(common::titled("À Rennes")).await;
+    let lille = json!({"name": "Hôtel de ville", "address": "Place Augustin Laurent", "postal_code": "59000", "city": "Lille", "department": "59"});
+    let elsewhere = w.publish(with(common::titled("À Lille"), json!({"venue": lille}))).await;
+    let path = "/api/v1/feeds/events.rss?region=53";
+    let first = w.app.get(path).await.header("etag").unwrap();
+    let same = w.app.get_with(path, &[("if-none-match", &first)]).await;
+    assert_eq!((same.status.as_u16(), same.header("etag")), (304, Some(first.clone())), "nothing changed");
+
+    // A change elsewhere: the document is rebuilt, found the same, and still answered 304.
+    let sql = |statement: String| {
+        diesel::connection::SimpleConnection::batch_execute(&mut w.app.db.conn(), &statement).unwrap()
+    };
+    sql(format!("UPDATE events SET status_note = 'Complet' WHERE id = '{}'", elsewhere["id"].as_str().unwrap()));
+    let rebuilt = w.app.get_with(path, &[("if-none-match", &first)]).await;
+    assert_eq!(rebuilt.status.as_u16(), 304);
+    let second = rebuilt.header("etag").unwrap();
+    assert_ne!(second, first, "the tag now carries the new state");
+
+    // A transaction that took its timestamp before the newest change but committed after it
+    // does not move the newest `updated_at`: the copy must still be found stale.
+    sql(format!(
+        "SET session_replication_role = replica; \
+         UPDATE events SET title = 'Changé en retard', version = version + 1, \
+           updated_at = (SELECT max(updated_at) FROM events) - interval '1 minute' WHERE id = '{}'",
+        rennes["id"].as_str().unwrap()
+    ));
+    let late = w.app.get_with(path, &[("if-none-match", &second)]).await;
+    assert_eq!(late.status.as_u16(), 200);
+    assert!(String::from_utf8_lossy(&late.body).contains("Changé en retard"));
+}

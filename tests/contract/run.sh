@@ -2,16 +2,20 @@
 # Contract tests: clients generated from the OpenAPI document the service serves must work.
 #
 # Starts `mip serve --demo` on a fresh database and a free loopback port, fetches
-# /openapi.json from it, then runs three stages (each runs whatever the others did):
+# /openapi.json from it, then runs five stages (each runs whatever the others did):
 #   1. typescript: openapi-typescript types + usage.ts, type-checked with tsc --strict;
 #   2. python: an openapi-python-client client + workflow.py, a journey through the API;
-#   3. schemathesis: every operation fuzzed, responses checked against the document.
+#   3. feeds: feeds.py reads the calendar and news feeds with Python's icalendar and feedparser;
+#   4. embed: embed.mjs loads the partner embed in Chromium (playwright-core) from another
+#      origin: rendering, resizing, keyboard, axe-core, no request to another host;
+#   5. schemathesis: every operation fuzzed, responses checked against the document.
 # Ends with "N passed, N failed" over the stages; exits 1 when a stage failed.
 #
 # Usage (from anywhere): bash tests/contract/run.sh
 # Environment: MIP_BIN (a built `mip`; otherwise `cargo build --bin mip`), PYTHON (python3),
 # MIP_CONTRACT_PG (postgres://postgres@localhost:5432), MIP_CONTRACT_MAX_EXAMPLES (50),
-# MIP_CONTRACT_SEED (fixed), MIP_CONTRACT_WORKERS (1).
+# MIP_CONTRACT_SEED (fixed), MIP_CONTRACT_WORKERS (1), CHROMIUM (/usr/bin/chromium),
+# EMBED_SCREENSHOT (where embed.mjs saves a picture of the embed, if set).
 # Tools are cached under target/contract (Python venv) and tests/contract/node_modules, both
 # reinstalled when the pinned versions change. Reports: target/contract/.
 set -euo pipefail
@@ -55,6 +59,7 @@ command -v "$PYTHON" >/dev/null || die "$PYTHON not found (install python3 and p
 command -v npm >/dev/null || die "npm not found (install nodejs and npm)"
 command -v psql >/dev/null || die "psql not found (install postgresql-client)"
 command -v curl >/dev/null || die "curl not found"
+command -v "${CHROMIUM:-chromium}" >/dev/null || die "Chromium not found (on Debian: apt-get install chromium)"
 
 VENV="$OUT/venv"
 stamp() { cat "$@" | sha256sum | cut -d' ' -f1; }
@@ -177,6 +182,14 @@ python_client() {
   [ "$generated" -eq 0 ] && [ "$workflow" -eq 0 ]
 }
 
+feeds() {
+  python "$HERE/feeds.py" "$BASE"
+}
+
+embed() {
+  node "$HERE/embed.mjs" "$BASE"
+}
+
 schemathesis_run() {
   local token rc=0
   # The admin's access token, so that authenticated operations are explored beyond 401.
@@ -216,6 +229,8 @@ schemathesis_run() {
 
 stage "typescript: generated types and usage.ts type-check" typescript
 stage "python: generated client runs workflow.py" python_client
+stage "feeds: read by icalendar and feedparser" feeds
+stage "embed: the partner embed in Chromium" embed
 stage "schemathesis: every operation against the document" schemathesis_run
 
 panics=$(grep -c "panicked" "$OUT/server.log" || true)

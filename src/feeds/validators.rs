@@ -1,0 +1,118 @@
+//! Validators that let feeds and embeds answer 304 without building the document.
+//!
+//! A feed's ETag is `W/"<body digest>.<fingerprint>"`. The fingerprint sums up every change
+//! that could alter any feed: the events changed within the hour before the newest change
+//! (their count, newest `updated_at` and the sum of their versions), and the same figures of
+//! organizers, labs, tracks and editions, whose names feeds show. It is read from an index in
+//! about a millisecond. A client whose tag carries the current fingerprint has a current copy
+//! (nothing changed anywhere since): 304 at once. Otherwise the document is built, and a client
+//! whose tag carries the same body digest still gets a 304, with the new tag.
+//!
+//! Why the hour: a transaction that took its `updated_at` (its start time) before another but
+//! commits after it does not move the newest `updated_at`; it still changes the count or the
+//! version sum of the rows changed in the last hour, because no transaction lives that long
+//! here (statements stop after 10 s, idle transactions after 30 s).
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiResult;
+
+/// Changes when the documents' format does, so that a new release never answers 304 to a
+/// copy made by an older one.
+const FORMAT: &str = concat!(env!("CARGO_PKG_VERSION"), "/feeds-1");
+
+#[derive(QueryableByName)]
+struct State {
+    #[diesel(sql_type = Text)]
+    state: String,
+}
+
+const STATE: &str = "SELECT concat_ws('|',
+    (SELECT concat_ws(',', max(updated_at), count(*), sum(version)) FROM events
+      WHERE updated_at >= (SELECT max(updated_at) FROM events) - interval '1 hour'),
+    (SELECT concat_ws(',', max(updated_at), count(*), sum(version)) FROM organizers),
+    (SELECT concat_ws(',', max(updated_at), count(*), sum(version)) FROM labs),
+    (SELECT concat_ws(',', max(updated_at), count(*), sum(version)) FROM tracks),
+    (SELECT concat_ws(',', max(updated_at), count(*), sum(version)) FROM editions)) AS state";
+
+fn short_digest(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hex::encode(hasher.finalize().iter().take(8).copied().collect::<Vec<u8>>())
+}
+
+/// What a document is validated by.
+pub struct Validators {
+    fingerprint: String,
+}
+
+impl Validators {
+    /// The database's state, salted with what else shapes a document: the format, and the
+    /// addresses it links to (`base`, the event page template).
+    pub fn read(conn: &mut PgConnection, salt: &str) -> ApiResult<Validators> {
+        let state = diesel::sql_query(STATE).get_result::<State>(conn)?.state;
+        Ok(Validators { fingerprint: short_digest(&[FORMAT.as_bytes(), salt.as_bytes(), state.as_bytes()]) })
+    }
+
+    /// The client's tag when it carries the current fingerprint: its copy is current.
+    pub fn current_copy(&self, request: &HttpRequest) -> Option<String> {
+        client_tags(request).into_iter().find(|(_, fingerprint)| *fingerprint == self.fingerprint).map(|(tag, _)| tag)
+    }
+
+    /// The ETag of a document.
+    pub fn etag(&self, body: &[u8]) -> String {
+        format!("W/\"{}.{}\"", short_digest(&[body]), self.fingerprint)
+    }
+}
+
+/// Whether the client holds a copy with the same body as `etag` (made before another change).
+pub fn same_body(request: &HttpRequest, etag: &str) -> bool {
+    let digest = etag.trim_start_matches("W/\"").split('.').next().unwrap_or_default();
+    client_tags(request).iter().any(|(tag, _)| tag.trim_start_matches("W/\"").split('.').next() == Some(digest))
+}
+
+/// The tags of `If-None-Match` this service could have issued for a feed, with their
+/// fingerprint part.
+fn client_tags(request: &HttpRequest) -> Vec<(String, String)> {
+    let Some(value) = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Vec::new();
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter_map(|tag| {
+            let inner = tag.trim_start_matches("W/").strip_prefix('"')?.strip_suffix('"')?;
+            let (digest, fingerprint) = inner.split_once('.')?;
+            (digest.len() == 16 && fingerprint.len() == 16).then(|| (format!("W/\"{inner}\""), fingerprint.to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn a_tag_with_the_current_fingerprint_is_current_and_one_with_the_same_body_is_too() {
+        let validators = Validators { fingerprint: "0123456789abcdef".into() };
+        let etag = validators.etag(b"<rss/>");
+        let request = TestRequest::default().insert_header((header::IF_NONE_MATCH, etag.as_str())).to_http_request();
+        assert_eq!(validators.current_copy(&request), Some(etag.clone()));
+
+        let later = Validators { fingerprint: "fedcba9876543210".into() };
+        assert_eq!(later.current_copy(&request), None, "something changed since");
+        assert!(same_body(&request, &later.etag(b"<rss/>")), "but not this document");
+        assert!(!same_body(&request, &later.etag(b"<rss>changed</rss>")));
+        let none = TestRequest::default().to_http_request();
+        assert!(validators.current_copy(&none).is_none() && !same_body(&none, &etag));
+    }
+}
