@@ -37,7 +37,14 @@ SCENARIOS = [
     # Reports: an edition in figures with every breakdown and the previous edition, whole and for a region.
     ("edition_report", "/api/v1/reports/editions/2025"),
     ("edition_report_region", "/api/v1/reports/editions/2025?region=84"),
+    # Feeds: an edition's programme as a calendar (500 events, one VEVENT per session), fetched
+    # whole and revalidated by a subscriber whose copy is current (If-None-Match: 304).
+    ("feed_ics", "/api/v1/feeds/events.ics?edition=2025"),
+    ("feed_ics_304", "/api/v1/feeds/events.ics?edition=2025"),
 ]
+
+# Scenarios that revalidate: wrk sends the ETag the first answer carried.
+REVALIDATING = {"feed_ics_304"}
 
 
 def run(command, **kwargs):
@@ -89,8 +96,10 @@ def duration_ms(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, connections, seconds, script=None, events=None):
+def wrk(url, connections, seconds, script=None, events=None, headers=()):
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    for header in headers:
+        command[1:1] = ["-H", header]
     if script:
         command[1:1] = ["-s", str(script)]
     env = dict(os.environ, BENCH_EVENTS=str(events)) if events else None
@@ -154,8 +163,12 @@ def main():
                 continue
             base = f"http://127.0.0.1:{args.port}"
             if path:
-                wrk(base + path, args.connections, 2)  # warm up
-                api_result = wrk(base + path, args.connections, args.seconds)
+                headers = ()
+                if scenario in REVALIDATING:
+                    etag = urllib.request.urlopen(base + path, timeout=30).headers["ETag"]
+                    headers = (f"If-None-Match: {etag}",)
+                wrk(base + path, args.connections, 2, headers=headers)  # warm up
+                api_result = wrk(base + path, args.connections, args.seconds, headers=headers)
             else:
                 script = BENCH / "by_slug.lua"
                 wrk(base, args.connections, 2, script, args.events)

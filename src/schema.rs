@@ -44,6 +44,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    content_version (id) {
+        id -> Bool,
+        version -> Int8,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     departments (code) {
         code -> Text,
         name -> Text,
@@ -276,6 +284,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     api_tokens,
     auth_attempts,
+    content_version,
     departments,
     editions,
     event_history,

@@ -127,7 +127,7 @@ fn render_atom(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<
     tag = "feeds",
     params(EventFilterQuery, FeedQuery),
     responses(
-        (status = 200, description = "An iCalendar document", body = String, content_type = "text/calendar"),
+        (status = 200, description = "An iCalendar document", body = String, content_type = "text/calendar", headers(("x-total-count" = i64, description = "How many events matched, over all pages"), ("link" = String, description = "`self`, `next` (when more matched) and `related` (the same list in the API)"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
     )
@@ -149,7 +149,7 @@ pub async fn calendar_feed(
     tag = "feeds",
     params(EventFilterQuery, FeedQuery),
     responses(
-        (status = 200, description = "An RSS 2.0 document", body = String, content_type = "application/rss+xml"),
+        (status = 200, description = "An RSS 2.0 document", body = String, content_type = "application/rss+xml", headers(("x-total-count" = i64, description = "How many events matched, over all pages"), ("link" = String, description = "`self`, `next` (when more matched) and `related` (the same list in the API)"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
     )
@@ -169,7 +169,7 @@ pub async fn rss_feed(
     tag = "feeds",
     params(EventFilterQuery, FeedQuery),
     responses(
-        (status = 200, description = "An Atom document", body = String, content_type = "application/atom+xml"),
+        (status = 200, description = "An Atom document", body = String, content_type = "application/atom+xml", headers(("x-total-count" = i64, description = "How many events matched, over all pages"), ("link" = String, description = "`self`, `next` (when more matched) and `related` (the same list in the API)"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
     )
@@ -189,7 +189,7 @@ pub async fn atom_feed(
     tag = "feeds",
     params(EventFilterQuery, FeedQuery),
     responses(
-        (status = 200, description = "A JSON Feed 1.1 document", body = Object, content_type = "application/feed+json"),
+        (status = 200, description = "A JSON Feed 1.1 document", body = Object, content_type = "application/feed+json", headers(("x-total-count" = i64, description = "How many events matched, over all pages"), ("link" = String, description = "`self`, `next` (when more matched) and `related` (the same list in the API)"))),
         (status = 304, description = "Not modified since the given ETag"),
         (status = 400, description = "A bad parameter, named", body = Problem, content_type = PROBLEM),
     )

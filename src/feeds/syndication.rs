@@ -34,12 +34,15 @@ fn fixed(at: DateTime<Utc>) -> DateTime<FixedOffset> {
 /// What the feed says of itself, in a sentence: how many events it holds of how many matched.
 pub fn counted(listing: &Listing) -> String {
     let shown = listing.events.len();
-    match listing.next_cursor {
-        Some(_) => format!(
-            "{shown} des {} événements publiés qui répondent à ce filtre ; la suite est à la page suivante.",
-            listing.total
-        ),
-        None => format!("{} événements publiés répondent à ce filtre.", listing.total),
+    match (listing.next_cursor.is_some(), listing.total) {
+        (true, total) => {
+            format!(
+                "{shown} des {total} événements publiés qui répondent à ce filtre ; la suite est à la page suivante."
+            )
+        }
+        (false, 0) => "Aucun événement publié ne répond à ce filtre.".to_string(),
+        (false, 1) => "1 événement publié répond à ce filtre.".to_string(),
+        (false, total) => format!("{total} événements publiés répondent à ce filtre."),
     }
 }
 

@@ -327,15 +327,34 @@ async fn a_copy_stays_current_until_something_changes_even_a_change_that_commits
     let second = rebuilt.header("etag").unwrap();
     assert_ne!(second, first, "the tag now carries the new state");
 
-    // A transaction that took its timestamp before the newest change but committed after it
-    // does not move the newest `updated_at`: the copy must still be found stale.
-    sql(format!(
-        "SET session_replication_role = replica; \
-         UPDATE events SET title = 'Changé en retard', version = version + 1, \
-           updated_at = (SELECT max(updated_at) FROM events) - interval '1 minute' WHERE id = '{}'",
-        rennes["id"].as_str().unwrap()
-    ));
-    let late = w.app.get_with(path, &[("if-none-match", &second)]).await;
-    assert_eq!(late.status.as_u16(), 200);
-    assert!(String::from_utf8_lossy(&late.body).contains("Changé en retard"));
+    // A transaction that took its timestamp (`updated_at`, its start) before another change
+    // but commits after it: a copy fetched in between must be found stale once it commits.
+    let mut late = w.app.db.conn();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut late,
+        &format!("BEGIN; UPDATE events SET title = 'Changé en retard' WHERE id = '{}'", rennes["id"].as_str().unwrap()),
+    )
+    .unwrap();
+    sql(format!("UPDATE events SET status_note = 'Annulé ?' WHERE id = '{}'", elsewhere["id"].as_str().unwrap()));
+    let between = w.app.get_with(path, &[("if-none-match", &second)]).await;
+    assert_eq!(between.status.as_u16(), 304, "the open transaction is not seen yet");
+    let third = between.header("etag").unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut late, "COMMIT").unwrap();
+    let newest: chrono::DateTime<chrono::Utc> = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Timestamptz>("SELECT max(updated_at) FROM events"),
+        &mut w.app.db.conn(),
+    )
+    .unwrap();
+    let late_at: chrono::DateTime<chrono::Utc> = diesel::RunQueryDsl::get_result(
+        diesel::dsl::sql::<diesel::sql_types::Timestamptz>(&format!(
+            "SELECT updated_at FROM events WHERE id = '{}'",
+            rennes["id"].as_str().unwrap()
+        )),
+        &mut w.app.db.conn(),
+    )
+    .unwrap();
+    assert!(late_at < newest, "the late change carries the older timestamp");
+    let after = w.app.get_with(path, &[("if-none-match", &third)]).await;
+    assert_eq!(after.status.as_u16(), 200);
+    assert!(String::from_utf8_lossy(&after.body).contains("Changé en retard"));
 }
