@@ -72,13 +72,14 @@ def seed(server, name, events, binary):
     print(f"   seeded in {time.monotonic() - started:.0f} s")
 
 
-def start_api(server, name, binary, port):
+def start_api(server, name, binary, port, metrics=True):
     env = dict(
         os.environ,
         DATABASE_URL=f"{server}/{name}",
         MIP_JWT_SECRET="bench-secret-that-is-at-least-32-bytes",
         MIP_LOG="warn",
         MIP_DB_POOL_SIZE="16",
+        MIP_METRICS="true" if metrics else "false",
     )
     process = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}"], env=env)
     for _ in range(100):
@@ -143,6 +144,10 @@ def main():
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--only", help="comma-separated scenario names")
+    parser.add_argument(
+        "--metrics-overhead", action="store_true",
+        help="instead: the cheapest scenarios against two instances, with and without the metrics middleware, alternately",
+    )
     args = parser.parse_args()
     for tool in ("cargo", "psql", "pgbench", "wrk"):
         need(tool)
@@ -154,6 +159,9 @@ def main():
     name = f"mip_bench_{args.events}"
     if args.reseed or not database_exists(args.server, name):
         seed(args.server, name, args.events, binary)
+
+    if args.metrics_overhead:
+        return metrics_overhead(args, name, binary)
 
     api = start_api(args.server, name, binary, args.port)
     rows = []
@@ -192,6 +200,43 @@ def main():
         for s, a, p in rows
     )
     (OUT / f"results-{args.events}.md").write_text(table)
+    print()
+    print(table)
+
+
+def metrics_overhead(args, name, binary):
+    """Throughput with and without the metrics middleware, in one run: two instances on the same
+    data, driven alternately (five rounds per scenario), the median of each compared."""
+    with_metrics = start_api(args.server, name, binary, args.port, metrics=True)
+    without = start_api(args.server, name, binary, args.port + 1, metrics=False)
+    lines = []
+    try:
+        for scenario, path, script in (
+            ("event by slug", None, BENCH / "by_slug.lua"),
+            ("filtered page", dict(SCENARIOS)["filtered_page"], None),
+        ):
+            results = {True: [], False: []}
+            for _ in range(5):
+                for metrics, port in ((True, args.port), (False, args.port + 1)):
+                    base = f"http://127.0.0.1:{port}"
+                    url = base + path if path else base
+                    results[metrics].append(wrk(url, args.connections, args.seconds, script, args.events))
+            on = statistics.median(r[0] for r in results[True])
+            off = statistics.median(r[0] for r in results[False])
+            p99_on = statistics.median(r[2] for r in results[True])
+            p99_off = statistics.median(r[2] for r in results[False])
+            lines.append(f"| {scenario} | {on:.0f} | {off:.0f} | {on / off:.3f} | {p99_on:.2f} / {p99_off:.2f} |")
+            print(f"   {scenario}: {on:.0f} req/s with metrics, {off:.0f} without")
+    finally:
+        for api in (with_metrics, without):
+            api.send_signal(signal.SIGTERM)
+            api.wait(timeout=30)
+    table = (
+        f"{args.events:,} events, {args.connections} connections, {args.seconds} s per run, 5 alternating rounds, medians\n\n"
+        "| scenario | req/s with metrics | req/s without | ratio | p99 ms with / without |\n|---|---:|---:|---:|---|\n"
+        + "\n".join(lines) + "\n"
+    )
+    (OUT / f"metrics-overhead-{args.events}.md").write_text(table)
     print()
     print(table)
 

@@ -3,7 +3,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -42,7 +42,7 @@ use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, labs, 
         (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
         (name = "organizers", description = "Who references events: profiles, verification, members"),
         (name = "geography", description = "INSEE regions and departments"),
-        (name = "operations", description = "Health checks"),
+        (name = "operations", description = "Health checks and metrics"),
     )
 )]
 struct ApiDoc;
@@ -81,6 +81,7 @@ where
         .configure(embeds::configure)
         .service(health::live)
         .service(health::ready)
+        .service(health::metrics)
 }
 
 /// The OpenAPI document, generated from the registered handlers (no database needed).
@@ -114,6 +115,7 @@ pub fn build_app(
         .allow_any_header()
         .expose_headers(["etag", "last-modified", "link", "location", "retry-after", "x-request-id", "x-total-count"])
         .max_age(3600);
+    let state_metrics = state.settings.metrics;
     let app = App::new()
         .app_data(web::Data::new(SecurityHeaders::new(state.settings.hsts_max_age_secs)))
         .app_data(web::Data::new(BodyTimeout(std::time::Duration::from_millis(state.settings.body_timeout_ms))))
@@ -125,6 +127,7 @@ pub fn build_app(
         .wrap(from_fn(protocol::request_head_limits))
         .wrap(from_fn(protocol::security_headers))
         .wrap(from_fn(request_id::middleware))
+        .wrap(Condition::new(state_metrics, from_fn(crate::metrics::middleware)))
         .into_utoipa_app();
     let (app, mut spec) = documented(app).split_for_parts();
     complete(&mut spec);

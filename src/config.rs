@@ -91,6 +91,15 @@ pub struct Settings {
     #[arg(long, env = "MIP_EVENT_PAGE_URL", default_value = DEFAULT_EVENT_PAGE_URL, global = true)]
     pub event_page_url: String,
 
+    /// The bearer token `GET /metrics` asks for (at least 16 bytes). Unset: `/metrics` is off
+    /// (404), so that nothing about the service's traffic is public by default.
+    #[arg(long, env = "MIP_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// `false` leaves out the metrics middleware (to measure what it costs).
+    #[arg(long, env = "MIP_METRICS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub metrics: bool,
+
     /// Log filter (`info`, `mip=debug,actix_web=info`); `RUST_LOG` works too.
     #[arg(long, env = "MIP_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -131,6 +140,8 @@ impl Settings {
             trust_forwarded: false,
             hsts_max_age_secs: 0,
             public_url: None,
+            metrics_token: None,
+            metrics: true,
             event_page_url: DEFAULT_EVENT_PAGE_URL.into(),
             log: "warn".into(),
             log_format: LogFormat::Text,
@@ -141,6 +152,9 @@ impl Settings {
     pub fn validated(mut self, demo: bool) -> Result<Self, String> {
         if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 3600 {
             return Err("MIP_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds".into());
+        }
+        if self.metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
+            return Err("MIP_METRICS_TOKEN must be at least 16 bytes long".into());
         }
         if let Some(public_url) = &self.public_url {
             let parsed = url::Url::parse(public_url).map_err(|e| format!("MIP_PUBLIC_URL is not a URL: {e}"))?;

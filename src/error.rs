@@ -235,6 +235,9 @@ impl ResponseError for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
+        if !matches!(error, Error::NotFound) {
+            crate::metrics::database_error(error_kind(&error));
+        }
         match error {
             Error::NotFound => ApiError::NotFound("resource".into()),
             Error::DatabaseError(Kind::UniqueViolation, info) => {
@@ -279,6 +282,22 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+/// The kind of a database error, for the metrics (a bounded set of names).
+fn error_kind(error: &diesel::result::Error) -> &'static str {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match error {
+        Error::DatabaseError(Kind::UniqueViolation, _) => "unique_violation",
+        Error::DatabaseError(Kind::ForeignKeyViolation, _) => "foreign_key_violation",
+        Error::DatabaseError(Kind::CheckViolation, _) => "check_violation",
+        Error::DatabaseError(Kind::SerializationFailure, _) => "serialization_failure",
+        Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => "connection_lost",
+        Error::DatabaseError(_, info) if info.message().starts_with("canceling statement due to") => "timeout",
+        Error::DatabaseError(_, info) if gave_up(info.message()) => "connection_lost",
+        Error::BrokenTransactionManager => "connection_lost",
+        _ => "other",
+    }
+}
+
 /// PostgreSQL's messages for a statement it cancelled on a timeout, or a session it ended
 /// (`statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`, a shutdown).
 fn gave_up(message: &str) -> bool {
@@ -316,6 +335,7 @@ fn still_referred_to_by(constraint: &str) -> Option<(&'static str, &'static str)
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         tracing::error!(%error, "database pool unavailable");
+        crate::metrics::database_error("pool_timeout");
         ApiError::Unavailable
     }
 }

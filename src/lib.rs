@@ -14,6 +14,7 @@ pub mod geo;
 pub mod health;
 pub mod http;
 pub mod labs;
+pub mod metrics;
 pub mod organizers;
 pub mod reports;
 pub mod schema;

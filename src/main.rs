@@ -105,6 +105,12 @@ fn connect_and_migrate(settings: &Settings) -> Result<PgConnection, String> {
 
 fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String> {
     let settings = settings.validated(demo_mode)?;
+    if settings.public_url.is_none() && !demo_mode {
+        tracing::warn!(
+            "MIP_PUBLIC_URL is not set: feeds and embeds build their links from each request's Host; \
+             set it to the public address behind a proxy or CDN"
+        );
+    }
     let mut conn = connect_and_migrate(&settings)?;
     if demo_mode && demo::load(&mut conn)? {
         tracing::info!(

@@ -15,6 +15,9 @@ BEGIN
     -- Once per transaction: the first deferred row trigger bumps, the others see the flag.
     IF current_setting('mip.content_version_bumped', true) IS DISTINCT FROM 'on' THEN
         PERFORM set_config('mip.content_version_bumped', 'on', true);
+        -- At commit, after the work is done: wait for the other committers (each holds the row
+        -- for an instant) rather than fail the commit on the session's lock_timeout.
+        PERFORM set_config('lock_timeout', '0', true);
         UPDATE content_version SET version = version + 1, changed_at = clock_timestamp();
     END IF;
     RETURN NULL;

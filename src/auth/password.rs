@@ -16,7 +16,12 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 
 /// Hashes on the blocking pool: argon2 takes tens of milliseconds, too long for the executor.
 pub async fn hash_off_executor(password: String) -> Result<String, ApiError> {
-    actix_web::web::block(crate::telemetry::carry(move || hash(&password))).await?
+    let task = crate::metrics::BlockingTask::start();
+    actix_web::web::block(crate::telemetry::carry(move || {
+        let _task = task;
+        hash(&password)
+    }))
+    .await?
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
@@ -34,7 +39,12 @@ pub async fn verify_off_executor(password: String, stored_hash: Option<String>) 
             false
         }
     };
-    Ok(actix_web::web::block(crate::telemetry::carry(work)).await?)
+    let task = crate::metrics::BlockingTask::start();
+    Ok(actix_web::web::block(crate::telemetry::carry(move || {
+        let _task = task;
+        work()
+    }))
+    .await?)
 }
 
 /// Spends the time of one verification, so an unknown email answers as slowly as a wrong password.

@@ -62,7 +62,10 @@ pub async fn login(state: &AppState, form: LoginForm) -> ApiResult<TokenResponse
     let verified = password::verify_off_executor(form.password, stored_hash).await?;
     let account = match account {
         Some(account) if verified && !account.disabled => account,
-        _ => return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into())),
+        _ => {
+            crate::metrics::login_failed();
+            return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
+        }
     };
     let (account, refresh) = crate::db::transaction(&state.pool, move |conn| {
         // The account as it is now: disabled, or given another password, while its password

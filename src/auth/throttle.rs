@@ -62,6 +62,7 @@ pub fn refuse_when_throttled(
         return Ok(());
     }
     let retry_after = oldest.map(|at| (at + window - Utc::now()).num_seconds().max(1)).unwrap_or(1) as u64;
+    crate::metrics::throttled(action.as_str());
     Err(ApiError::TooManyRequests { retry_after_secs: retry_after })
 }
 

@@ -24,8 +24,10 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
+    let task = crate::metrics::BlockingTask::start();
     // The request's span and context go along, so log lines written there name the request.
     actix_web::web::block(crate::telemetry::carry(move || {
+        let _task = task;
         let mut conn = checkout(&pool)?;
         let result = work(&mut conn);
         if result.is_err() && conn.is_broken() {
@@ -57,6 +59,7 @@ fn note_connection_lost() {
 /// empty one: a single round trip), trying as many as the pool holds.
 fn checkout(pool: &DbPool) -> Result<DbConn, ApiError> {
     use diesel::connection::SimpleConnection;
+    let _waiting = crate::metrics::Checkout::start();
     let suspect = now_secs() - LAST_LOSS.load(Ordering::Relaxed) < SUSPICION;
     let attempts = if suspect { pool.max_size() + 1 } else { 1 };
     for _ in 1..attempts {

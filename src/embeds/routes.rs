@@ -15,8 +15,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::filter::{EventFilterQuery, EventPageQuery, EventSort};
 use crate::feeds::links::Links;
 use crate::feeds::repo;
-use crate::feeds::routes::read_validators;
-use crate::feeds::validators::same_body;
+use crate::feeds::validators::{self, same_body};
 use crate::feeds::wording::Language;
 use crate::http::conditional::Conditional;
 use crate::http::query::Queries;
@@ -79,13 +78,9 @@ impl EmbedQuery {
             Some(_) => return Err(ApiError::bad_param("theme", "must be `light`, `dark` or `auto`")),
         };
         if let Some(origin) = &self.origin {
-            let parsed = url::Url::parse(origin).ok();
-            let is_origin = parsed.as_ref().is_some_and(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some()
-                    && u.path() == "/"
-                    && !origin.ends_with('/')
-            });
+            // An origin is exactly what the URL parser serializes as one (no path, query or user).
+            let is_origin = url::Url::parse(origin)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == *origin);
             if !is_origin {
                 return Err(ApiError::bad_param("origin", "must be an origin such as `https://www.example.fr`"));
             }
@@ -161,7 +156,7 @@ async fn embed_page(
     let mut list = page.into_request(&filter_query, &geo)?;
     list.limit = limit;
     let links = Links::of(request, &state.settings);
-    let validators = read_validators(state, &links).await?;
+    let validators = validators::read(state, &links).await?;
     if let Some(tag) = validators.current_copy(request) {
         return Ok(Conditional::ok().list_etag(tag).shared_for(EMBED_MAX_AGE).unchanged().send(
             request,
@@ -201,11 +196,11 @@ async fn embed_page(
     };
     let html = page.render().map_err(ApiError::internal)?.into_bytes();
     let etag = validators.etag(&html);
-    let mut answer =
-        Conditional::ok().list_etag(etag.clone()).last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE);
-    if same_body(request, &etag) {
-        answer = answer.unchanged();
-    }
+    let answer = match same_body(request, &etag) {
+        Some(tag) => Conditional::ok().list_etag(tag).unchanged(),
+        None => Conditional::ok().list_etag(etag),
+    };
+    let answer = answer.last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE);
     Ok(answer.send(request, html, HTML))
 }
 

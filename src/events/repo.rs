@@ -21,6 +21,13 @@ fn not_found(key: &str) -> ApiError {
     ApiError::NotFound(format!("event `{key}`"))
 }
 
+/// An event by id or slug as `viewer` may see it: one the viewer may not see is a 404, as if it
+/// did not exist (the one visibility rule, `filter::Viewer`).
+pub fn find_visible(conn: &mut PgConnection, key: &str, viewer: super::filter::Viewer) -> ApiResult<EventRow> {
+    let row = find_row(conn, key)?;
+    if viewer.sees(row.publication(), row.organizer_id) { Ok(row) } else { Err(not_found(key)) }
+}
+
 /// An event by id or slug.
 pub fn find_row(conn: &mut PgConnection, key: &str) -> ApiResult<EventRow> {
     // Two plain queries rather than one boxed: diesel keeps plain ones prepared.

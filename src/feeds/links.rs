@@ -62,6 +62,29 @@ impl Links {
         self.event_page.replace("{slug}", slug)
     }
 
+    /// The programme site's home: the event page address up to the slug, without its query.
+    pub fn programme_home(&self) -> String {
+        let before = self.event_page.split("{slug}").next().unwrap_or_default();
+        match url::Url::parse(before) {
+            Ok(mut home) => {
+                home.set_query(None);
+                home.set_fragment(None);
+                home.to_string()
+            }
+            Err(_) => before.to_string(),
+        }
+    }
+
+    /// A permanent id for the feed at this address whatever host, page or order it is read
+    /// with: a `tag:` URI (RFC 4151) of its path and filters, in a fixed order.
+    pub fn feed_id(&self) -> String {
+        let mut filters: Vec<&(String, String)> =
+            self.pairs.iter().filter(|(name, _)| !PAGING.contains(&name.as_str())).collect();
+        filters.sort();
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(filters).finish();
+        format!("tag:mois-innovation-publique.fr,2026:{}?{query}", self.path)
+    }
+
     /// The address of this very request.
     pub fn this(&self) -> String {
         self.with(&self.path, &self.pairs)

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Timestamptz};
 
 use super::model::{Listing, title};
+use super::wording::cleaned;
 use crate::error::ApiResult;
 use crate::events::filter::{EventFilter, EventListRequest, Viewer, conditions};
 use crate::events::model::Publication;
@@ -33,7 +34,7 @@ pub fn load(conn: &mut PgConnection, geo: &Geography, request: &EventListRequest
     let page = search::list(conn, request, Viewer::anonymous(), geo)?;
     let last_modified = last_change(conn, request)?;
     Ok(Listing {
-        events: page.data,
+        events: page.data.into_iter().map(cleaned).collect(),
         total: page.total,
         next_cursor: page.next_cursor,
         last_modified,

@@ -11,7 +11,8 @@ use super::links::Links;
 use super::model::{FeedQuery, Listing};
 use super::repo;
 use super::syndication::{self, FeedLinks};
-use super::validators::{Validators, same_body};
+use super::validators::{self, same_body};
+use super::wording::cleaned;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -48,7 +49,7 @@ async fn feed(
     let geo = state.geo.clone();
     let list = feed.into_request(&filter, &geo, default_sort)?;
     let links = Links::of(request, &state.settings);
-    let validators = read_validators(state, &links).await?;
+    let validators = validators::read(state, &links).await?;
     if let Some(tag) = validators.current_copy(request) {
         return Ok(Conditional::ok().list_etag(tag).shared_for(FEED_MAX_AGE).unchanged().send(
             request,
@@ -70,11 +71,11 @@ async fn feed(
     };
     let body = render(&listing, &links, &feed_links)?;
     let etag = validators.etag(&body);
-    let mut answer =
-        Conditional::ok().list_etag(etag.clone()).last_modified(listing.last_modified).shared_for(FEED_MAX_AGE);
-    if same_body(request, &etag) {
-        answer = answer.unchanged();
-    }
+    let answer = match same_body(request, &etag) {
+        Some(tag) => Conditional::ok().list_etag(tag).unchanged(),
+        None => Conditional::ok().list_etag(etag),
+    };
+    let answer = answer.last_modified(listing.last_modified).shared_for(FEED_MAX_AGE);
     let mut response = answer.send(request, body, content_type);
     let mut link = format!(
         "<{}>; rel=\"self\", <{}>; rel=\"related\"; type=\"application/json\"",
@@ -90,12 +91,6 @@ async fn feed(
         HeaderValue::from_str(&listing.total.to_string()).map_err(ApiError::internal)?,
     );
     Ok(response)
-}
-
-/// The validators of every feed and embed, salted with the addresses their documents link to.
-pub async fn read_validators(state: &AppState, links: &Links) -> ApiResult<Validators> {
-    let salt = format!("{}|{}", links.absolute(""), state.settings.event_page_url);
-    db::run(&state.pool, move |conn| Validators::read(conn, &salt)).await
 }
 
 fn render_calendar(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Vec<u8>> {
@@ -226,13 +221,9 @@ pub async fn event_calendar(
     let key = id.into_inner();
     let viewer = Viewer::of(&caller);
     let geo = state.geo.clone();
-    let shown = key.clone();
     let event = db::run(&state.pool, move |conn| {
-        let row = crate::events::repo::find_row(conn, &key)?;
-        if !viewer.sees(row.publication(), row.organizer_id) {
-            return Err(ApiError::NotFound(format!("event `{shown}`")));
-        }
-        present_one(conn, &geo, row)
+        let row = crate::events::repo::find_visible(conn, &key, viewer)?;
+        present_one(conn, &geo, row).map(cleaned)
     })
     .await?;
     let links = Links::of(&request, &state.settings);

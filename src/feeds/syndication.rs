@@ -59,6 +59,13 @@ fn title(event: &EventOut) -> String {
     }
 }
 
+/// An RSS `<description>` is HTML (entity-encoded in the XML): the text is escaped as HTML
+/// first, so that a summary holding markup shows as text in readers, never as markup.
+fn as_html(text: &str) -> String {
+    let escaped = askama::filters::escape(text, askama::filters::Html).map(|safe| safe.to_string()).unwrap_or_default();
+    escaped.replace('\n', "<br>\n")
+}
+
 /// RSS 2.0.
 pub fn rss(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<String> {
     use rss::extension::atom::{AtomExtension, Link};
@@ -81,7 +88,7 @@ pub fn rss(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Stri
             rss::Item {
                 title: Some(title(event)),
                 link: Some(page),
-                description: Some(wording::item_text(event)),
+                description: Some(as_html(&wording::item_text(event))),
                 guid: Some(rss::Guid { value: urn(event), permalink: false }),
                 pub_date: event.published_at.map(|at| at.to_rfc2822()),
                 categories: categories(event)
@@ -94,7 +101,7 @@ pub fn rss(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Stri
         .collect();
     let mut channel = rss::Channel {
         title: listing.title.clone(),
-        link: feed.this.clone(),
+        link: links.programme_home(),
         description: counted(listing),
         language: Some("fr".into()),
         generator: Some("mip".into()),
@@ -104,7 +111,8 @@ pub fn rss(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Stri
         ..rss::Channel::default()
     };
     channel.set_atom_ext(AtomExtension { links: atom_links });
-    Ok(channel.to_string())
+    let bytes = channel.write_to(Vec::new()).map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
 }
 
 /// Atom (RFC 4287).
@@ -150,7 +158,7 @@ pub fn atom(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Str
         })
         .collect();
     let document = atom::Feed {
-        id: feed.this.clone(),
+        id: links.feed_id(),
         title: atom::Text::plain(listing.title.clone()),
         subtitle: Some(atom::Text::plain(counted(listing))),
         // A feed with nothing in it was still current at the epoch, not now: the body stays
@@ -166,7 +174,8 @@ pub fn atom(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResult<Str
         entries,
         ..atom::Feed::default()
     };
-    Ok(document.to_string())
+    let bytes = document.write_to(Vec::new()).map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
 }
 
 /// JSON Feed 1.1 (<https://www.jsonfeed.org/version/1.1/>), with the event's own facts in the
@@ -271,7 +280,7 @@ pub fn json_feed(listing: &Listing, links: &Links, feed: &FeedLinks) -> ApiResul
         version: "https://jsonfeed.org/version/1.1",
         title: listing.title.clone(),
         description: counted(listing),
-        home_page_url: links.event_page("").trim_end_matches('/').to_string(),
+        home_page_url: links.programme_home(),
         feed_url: feed.this.clone(),
         next_url: feed.next.clone(),
         language: "fr",

@@ -16,11 +16,13 @@ use actix_web::http::header;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::links::Links;
 use crate::error::ApiResult;
+use crate::state::AppState;
 
-/// Changes when the documents' format does, so that a new release never answers 304 to a
-/// copy made by an older one.
-const FORMAT: &str = concat!(env!("CARGO_PKG_VERSION"), "/feeds-1");
+/// Changes with every build whose sources differ (`build.rs` digests them), so that a new
+/// release never answers 304 to a copy an older one made.
+const FORMAT: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("MIP_BUILD_ID"));
 
 fn short_digest(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
@@ -56,10 +58,21 @@ impl Validators {
     }
 }
 
-/// Whether the client holds a copy with the same body as `etag` (made before another change).
-pub fn same_body(request: &HttpRequest, etag: &str) -> bool {
+/// The client's tag when its copy has the same body as `etag` (made before another change):
+/// answered 304 with that very tag, since RFC 9110 lets a 304 stand only for a tag the client
+/// sent, and both name the same bytes.
+pub fn same_body(request: &HttpRequest, etag: &str) -> Option<String> {
     let digest = etag.trim_start_matches("W/\"").split('.').next().unwrap_or_default();
-    client_tags(request).iter().any(|(tag, _)| tag.trim_start_matches("W/\"").split('.').next() == Some(digest))
+    client_tags(request)
+        .into_iter()
+        .find(|(tag, _)| tag.trim_start_matches("W/\"").split('.').next() == Some(digest))
+        .map(|(tag, _)| tag)
+}
+
+/// The validators of every feed and embed, salted with the addresses their documents link to.
+pub async fn read(state: &AppState, links: &Links) -> ApiResult<Validators> {
+    let salt = format!("{}|{}", links.absolute(""), state.settings.event_page_url);
+    crate::db::run(&state.pool, move |conn| Validators::read(conn, &salt)).await
 }
 
 /// The tags of `If-None-Match` this service could have issued for a feed, with their
@@ -94,9 +107,9 @@ mod tests {
 
         let later = Validators { fingerprint: "fedcba9876543210".into() };
         assert_eq!(later.current_copy(&request), None, "something changed since");
-        assert!(same_body(&request, &later.etag(b"<rss/>")), "but not this document");
-        assert!(!same_body(&request, &later.etag(b"<rss>changed</rss>")));
+        assert_eq!(same_body(&request, &later.etag(b"<rss/>")), Some(etag.clone()), "but not this document");
+        assert_eq!(same_body(&request, &later.etag(b"<rss>changed</rss>")), None);
         let none = TestRequest::default().to_http_request();
-        assert!(validators.current_copy(&none).is_none() && !same_body(&none, &etag));
+        assert!(validators.current_copy(&none).is_none() && same_body(&none, &etag).is_none());
     }
 }

@@ -112,3 +112,69 @@ pub fn item_text(event: &EventOut) -> String {
     }
     lines.join("\n")
 }
+
+/// Text as every format can carry it: line breaks as `\n`, and no other control character
+/// (XML 1.0 forbids most of them, and one would break a whole RSS or Atom feed; in iCalendar a
+/// bare `\r` ends a line).
+pub fn clean_text(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| (!c.is_control() || matches!(c, '\n' | '\t')) && !matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        .collect()
+}
+
+/// An address as every format can carry it: no control character at all (a line break in a
+/// URI would start a new iCalendar line).
+pub fn clean_uri(uri: &str) -> String {
+    uri.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// The event with every text and address cleaned (see [`clean_text`]): what the feeds and the
+/// embed write, whatever was stored before the input rules were as strict as they are now.
+pub fn cleaned(mut event: EventOut) -> EventOut {
+    let text = |value: &mut String| *value = clean_text(value);
+    let optional = |value: &mut Option<String>| {
+        if let Some(inner) = value.as_mut() {
+            *inner = clean_text(inner);
+        }
+    };
+    let uri = |value: &mut Option<String>| {
+        if let Some(inner) = value.as_mut() {
+            *inner = clean_uri(inner);
+        }
+    };
+    text(&mut event.title);
+    optional(&mut event.summary);
+    optional(&mut event.description);
+    optional(&mut event.status_note);
+    optional(&mut event.accessibility);
+    text(&mut event.organizer.name);
+    event.tags.iter_mut().for_each(text);
+    event.co_organizers.iter_mut().for_each(text);
+    event.labs.iter_mut().for_each(|lab| text(&mut lab.name));
+    if let Some(track) = event.track.as_mut() {
+        text(&mut track.name);
+    }
+    if let Some(venue) = event.venue.as_mut() {
+        optional(&mut venue.name);
+        optional(&mut venue.address);
+        optional(&mut venue.postal_code);
+        optional(&mut venue.city);
+    }
+    uri(&mut event.online_url);
+    uri(&mut event.registration.url);
+    uri(&mut event.image_url);
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keeps_its_line_breaks_and_loses_other_controls() {
+        assert_eq!(clean_text("a\r\nb\rc\u{b}d\u{0}e\tf\u{FFFF}"), "a\nb\ncde\tf");
+        assert_eq!(clean_uri("https://v.example/x\nEND:VEVENT\r\n"), "https://v.example/xEND:VEVENT");
+    }
+}

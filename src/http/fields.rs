@@ -34,7 +34,10 @@ pub fn validate_not_blank(value: &str) -> Result<(), ValidationError> {
 
 /// An absolute http or https URL (no `javascript:`, `file:` or relative links).
 pub fn validate_http_url(value: &str) -> Result<(), ValidationError> {
+    // The URL parser drops tabs and line breaks before parsing; the text kept would still hold
+    // them, and a line break in a URL breaks the formats it is written into (iCalendar, headers).
     let ok = value.len() <= 2000
+        && !value.chars().any(char::is_control)
         && url::Url::parse(value).is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some());
     if ok {
         Ok(())

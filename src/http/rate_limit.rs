@@ -50,6 +50,7 @@ impl AddressLimiter {
         }
         self.limiter.check_key(&address).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
+            crate::metrics::throttled("address");
             ApiError::TooManyRequests { retry_after_secs: wait.as_secs().max(1) }
         })
     }

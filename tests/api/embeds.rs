@@ -105,6 +105,8 @@ async fn cancelled_events_say_so_and_the_options_change_language_theme_and_densi
         ("theme=blue", "theme"),
         ("origin=javascript:alert(1)", "origin"),
         ("origin=https://site.example/page", "origin"),
+        ("origin=https://site.example?x", "origin"),
+        ("origin=https://user@site.example", "origin"),
         ("limit=51", "limit"),
         ("format=nope", "format"),
     ] {

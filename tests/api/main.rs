@@ -22,5 +22,6 @@ mod feeds;
 mod foundation;
 mod labs;
 mod log_hygiene;
+mod metrics;
 mod organizers;
 mod reports;

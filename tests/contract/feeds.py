@@ -21,6 +21,7 @@ N failed`. Exits 1 when a check failed. Standard library only, besides the two p
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import secrets
@@ -682,6 +683,12 @@ def main() -> int:
                       bool(entry.get("published_parsed")) and entry.get("guidislink") is False,
                       (entry.get("published"), entry.get("guidislink")))
             text = entry.get("summary", "")
+            if kind == "rss":
+                # An RSS description is HTML: the service escapes the text and marks its lines
+                # with <br>; read back as text, it must be the text again.
+                check(f"{kind}: {made.key} description is escaped HTML (no markup of its own but <br>)",
+                      not re.search(r"<(?!br\s*/?>)", text), text)
+                text = html.unescape(re.sub(r"<br\s*/?>\n?", "\n", text))
             if made is awkward:
                 check(f"{kind}: {made.key} text holds the API's summary exactly", awkward_summary in text, text)
             if made is cancelled:

@@ -2,13 +2,14 @@
 # Contract tests: clients generated from the OpenAPI document the service serves must work.
 #
 # Starts `mip serve --demo` on a fresh database and a free loopback port, fetches
-# /openapi.json from it, then runs five stages (each runs whatever the others did):
+# /openapi.json from it, then runs six stages (each runs whatever the others did):
 #   1. typescript: openapi-typescript types + usage.ts, type-checked with tsc --strict;
 #   2. python: an openapi-python-client client + workflow.py, a journey through the API;
 #   3. feeds: feeds.py reads the calendar and news feeds with Python's icalendar and feedparser;
 #   4. embed: embed.mjs loads the partner embed in Chromium (playwright-core) from another
 #      origin: rendering, resizing, keyboard, axe-core, no request to another host;
-#   5. schemathesis: every operation fuzzed, responses checked against the document.
+#   5. schemathesis: every operation fuzzed, responses checked against the document;
+#   6. metrics: metrics.py reads /metrics with Prometheus' Python client (OpenMetrics parser).
 # Ends with "N passed, N failed" over the stages; exits 1 when a stage failed.
 #
 # Usage (from anywhere): bash tests/contract/run.sh
@@ -102,6 +103,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+METRICS_TOKEN="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(16))')"
 PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
 log "mip serve --demo on $BASE, database $DB"
@@ -111,6 +113,7 @@ DATABASE_URL="$PG/$DB" \
   MIP_JWT_SECRET="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')" \
   MIP_AUTH_RATE_PER_MINUTE=100000 \
   MIP_ACCESS_TOKEN_TTL=3600 \
+  MIP_METRICS_TOKEN="$METRICS_TOKEN" \
   MIP_LOG="${MIP_CONTRACT_LOG:-warn}" \
   "$MIP_BIN" serve --demo --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
@@ -190,6 +193,10 @@ embed() {
   node "$HERE/embed.mjs" "$BASE"
 }
 
+metrics() {
+  MIP_METRICS_TOKEN="$METRICS_TOKEN" python "$HERE/metrics.py" "$BASE"
+}
+
 schemathesis_run() {
   local token rc=0
   # The admin's access token, so that authenticated operations are explored beyond 401.
@@ -232,6 +239,7 @@ stage "python: generated client runs workflow.py" python_client
 stage "feeds: read by icalendar and feedparser" feeds
 stage "embed: the partner embed in Chromium" embed
 stage "schemathesis: every operation against the document" schemathesis_run
+stage "metrics: read by Prometheus' OpenMetrics parser" metrics
 
 panics=$(grep -c "panicked" "$OUT/server.log" || true)
 log "summary (reports in target/contract/, $(( $(now) - started ))s in all)"

@@ -23,7 +23,9 @@
   Array.prototype.forEach.call(script.attributes, function (attribute) {
     if (attribute.name.indexOf('data-') !== 0) return;
     var name = attribute.name.slice(5).replace(/-/g, '_');
-    if (known.indexOf(name) >= 0) params.append(name, attribute.value);
+    // A bare `data-compact` means true.
+    var value = attribute.value === '' && name === 'compact' ? 'true' : attribute.value;
+    if (known.indexOf(name) >= 0) params.append(name, value);
   });
   if (/^https?:\/\//.test(window.location.origin)) params.set('origin', window.location.origin);
   var frame = document.createElement('iframe');
