@@ -83,7 +83,9 @@ async fn requests_are_counted_and_timed_by_route_template_and_status_class() {
     let buckets: Vec<f64> = after
         .lines()
         .filter(|l| {
-            l.starts_with("mip_http_request_duration_seconds_bucket{") && l.contains("route=\"/api/v1/events/{id}\"")
+            l.starts_with("mip_http_request_duration_seconds_bucket{")
+                && l.contains("method=\"GET\"")
+                && l.contains("route=\"/api/v1/events/{id}\"")
         })
         .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
         .collect();
