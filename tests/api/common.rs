@@ -110,10 +110,12 @@ fn template() -> &'static str {
     })
 }
 
-/// A database of its own for one test, dropped when the test ends.
+/// A database of its own for one test, dropped when the test ends (by the instance that made
+/// it: a second instance on it only borrows it).
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    owner: bool,
 }
 
 impl TestDb {
@@ -123,7 +125,7 @@ impl TestDb {
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .execute(&mut admin_connection())
             .unwrap();
-        TestDb { url: format!("{}/{name}", server_url()), name }
+        TestDb { url: format!("{}/{name}", server_url()), name, owner: true }
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -133,6 +135,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
             .execute(&mut admin_connection());
     }
@@ -238,6 +243,19 @@ pub async fn spawn_with(configure: impl FnOnce(&TestDb) -> Settings) -> TestApp 
 }
 
 impl TestApp {
+    /// A second instance of the service on the same database, as behind a load balancer: its
+    /// own pool, its own in-process state (the per-address limiter, the metrics), the same
+    /// settings and secret.
+    pub async fn another_instance(&self) -> TestApp {
+        let settings = (*self.state.settings).clone();
+        let db = TestDb { name: self.db.name.clone(), url: self.db.url.clone(), owner: false };
+        let pool = mip::db::pool(&db.url, settings.db_pool_size, settings.db_limits()).unwrap();
+        let state = web::Data::new(AppState::new(pool, settings).unwrap());
+        let service = test::init_service(build_app(state.clone())).await;
+        let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));
+        TestApp { db, state, service }
+    }
+
     pub async fn send(&self, request: test::TestRequest) -> Reply {
         let response = test::call_service(&self.service, request.to_request()).await;
         let status = response.status();
