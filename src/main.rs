@@ -4,7 +4,8 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use actix_web::{HttpServer, web};
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use diesel::Connection;
 use diesel::pg::PgConnection;
 use mip::app::{build_app, openapi};
@@ -57,10 +58,16 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // Whether DATABASE_URL (or --database-url) was given, or the default is in use.
+    let database_given = matches.value_source("database_url") != Some(ValueSource::DefaultValue);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     init_logging(&cli.settings);
     let result = match cli.command {
-        Command::Serve { bind, demo } => serve(cli.settings, bind, demo),
+        Command::Serve { bind, demo } => serve(cli.settings, bind, demo, database_given),
         Command::Migrate => connect_and_migrate(&cli.settings).map(|_| ()),
         Command::Openapi => print_openapi(),
         Command::Admin { command: AdminCommand::Create { email, .. } } => create_admin(&cli.settings, &email),
@@ -103,7 +110,42 @@ fn connect_and_migrate(settings: &Settings) -> Result<PgConnection, String> {
     Ok(conn)
 }
 
-fn serve(settings: Settings, bind: String, demo_mode: bool) -> Result<(), String> {
+/// For `serve --demo` with no `DATABASE_URL`: the default address when something answers
+/// there, else a private cluster (started here, stopped when the returned guard drops).
+fn private_database(settings: &mut Settings, database_given: bool, demo_mode: bool) -> Result<Option<Cluster>, String> {
+    use db::private_cluster::{self, NO_POSTGRESQL, PrivateCluster};
+    if database_given || !demo_mode {
+        return Ok(None);
+    }
+    // The address tried first (a test points it at a closed port).
+    let default = std::env::var("MIP_DEFAULT_DATABASE_URL").unwrap_or_else(|_| settings.database_url.clone());
+    if private_cluster::answers(&default) {
+        settings.database_url = default;
+        return Ok(None);
+    }
+    let programs = private_cluster::find_programs().ok_or(NO_POSTGRESQL)?;
+    let cluster = PrivateCluster::start(programs, &private_cluster::default_dir())?;
+    tracing::info!(
+        dir = %cluster.dir().display(),
+        port = cluster.port(),
+        "nothing answers at {} and DATABASE_URL is not set: running on a private PostgreSQL, stopped with the service",
+        db::redact(&default)
+    );
+    settings.database_url = cluster.url("mip");
+    Ok(Some(Cluster(cluster)))
+}
+
+/// Stops the private cluster when the service ends, however it ends.
+struct Cluster(db::private_cluster::PrivateCluster);
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+fn serve(mut settings: Settings, bind: String, demo_mode: bool, database_given: bool) -> Result<(), String> {
+    let _cluster = private_database(&mut settings, database_given, demo_mode)?;
     let settings = settings.validated(demo_mode)?;
     if settings.public_url.is_none() && !demo_mode {
         tracing::warn!(

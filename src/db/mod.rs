@@ -10,6 +10,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
+pub mod private_cluster;
 pub mod sql;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

@@ -57,8 +57,29 @@ pub fn captured_logs() -> CapturedLogs {
 }
 
 /// The server the test databases live on (trust auth on localhost in dev and CI).
+/// The server the test databases are made on: `MIP_TEST_SERVER_URL`, else the default address
+/// when something answers there, else a private cluster (zero setup: a machine with PostgreSQL's
+/// programs and no server), started once and left running for the next run
+/// (`<temp>/mip-test-postgres`; `pg_ctl -D <temp>/mip-test-postgres/data stop` stops it).
 pub fn server_url() -> String {
-    std::env::var("MIP_TEST_SERVER_URL").unwrap_or_else(|_| "postgres://postgres@localhost:5432".into())
+    use mip::db::private_cluster::{self, NO_POSTGRESQL, PrivateCluster};
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("MIP_TEST_SERVER_URL") {
+            return url;
+        }
+        let default = std::env::var("MIP_TEST_DEFAULT_SERVER_URL")
+            .unwrap_or_else(|_| "postgres://postgres@localhost:5432".into());
+        if private_cluster::answers(&default) {
+            return default;
+        }
+        let programs = private_cluster::find_programs().expect(NO_POSTGRESQL);
+        let cluster = PrivateCluster::start(programs, &std::env::temp_dir().join("mip-test-postgres"))
+            .unwrap_or_else(|e| panic!("cannot start a private PostgreSQL for the tests: {e}"));
+        eprintln!("tests: nothing answers at {default}; using a private PostgreSQL on port {}", cluster.port());
+        cluster.url("").trim_end_matches('/').to_string()
+    })
+    .clone()
 }
 
 /// The template's name changes whenever a migration does, so a stale template is never used.

@@ -304,3 +304,61 @@ fn when_postgresql_restarts_or_stops_requests_get_503s_with_retry_after_never_50
     let _ = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
     let _ = server.wait();
 }
+
+#[test]
+fn with_no_database_set_and_none_answering_the_demo_starts_a_private_postgresql_and_stops_it() {
+    let dir = std::env::temp_dir().join(format!("mip-zero-{}", uuid::Uuid::now_v7().simple()));
+    let port = free_port();
+    let closed = format!("postgres://postgres@127.0.0.1:{}/mip", free_port());
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("DATABASE_URL")
+        .env("MIP_DEFAULT_DATABASE_URL", &closed)
+        .env("MIP_PRIVATE_PG_DIR", &dir)
+        .env("MIP_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let ready = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && get(port, "/health/ready").0 == 200;
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(90), "the demo did not come up on a private cluster");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (status, _, _) = get(port, "/api/v1/events?edition=2021&limit=1");
+    assert_eq!(status, 200);
+    let cluster_port: u16 = std::fs::read_to_string(dir.join("port")).unwrap().trim().parse().unwrap();
+    let cluster_url = format!("postgres://postgres@127.0.0.1:{cluster_port}/mip");
+    assert!(mip::db::private_cluster::answers(&cluster_url));
+    let terminated = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("running on a private PostgreSQL"), "{log}");
+    assert!(!mip::db::private_cluster::answers(&cluster_url), "the cluster stops with the service");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn with_no_postgresql_at_all_the_demo_says_the_three_ways_out_in_one_line() {
+    let empty = std::env::temp_dir().join(format!("mip-no-pg-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{}", free_port())])
+        .env_remove("DATABASE_URL")
+        .env("MIP_DEFAULT_DATABASE_URL", format!("postgres://postgres@127.0.0.1:{}/mip", free_port()))
+        .env("MIP_POSTGRES_PROGRAMS", &empty)
+        .env("MIP_LOG", "error")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    for way in ["install PostgreSQL", "docker compose up -d db", "DATABASE_URL"] {
+        assert!(lines[0].contains(way), "{stderr}");
+    }
+    let _ = std::fs::remove_dir(&empty);
+}
