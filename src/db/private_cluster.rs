@@ -47,10 +47,10 @@ pub fn find_programs() -> Option<PathBuf> {
             return Some(dir);
         }
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|dir| has_programs(dir)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|dir| has_programs(dir))
+    {
+        return Some(dir);
     }
     // The newest version first, where several are installed side by side.
     let versioned = |parent: &str, prefix: &str| -> Vec<PathBuf> {
