@@ -3,7 +3,8 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, Condition, from_fn};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Compress, Condition, Next, from_fn};
 use actix_web::{App, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -98,6 +99,21 @@ fn complete(spec: &mut utoipa::openapi::OpenApi) {
     reports::routes::document(spec);
 }
 
+/// Public reads go to the replica when there is one: GET and HEAD requests without an
+/// `Authorization` header (see `db::public_reads`).
+async fn public_reads_on_replica(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let public_read = matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.headers().contains_key(header::AUTHORIZATION);
+    let replica = request.app_data::<web::Data<AppState>>().and_then(|state| state.replica.clone());
+    match replica {
+        Some(replica) if public_read => crate::db::public_reads(replica, next.call(request)).await,
+        _ => next.call(request).await,
+    }
+}
+
 pub fn build_app(
     state: web::Data<AppState>,
 ) -> App<
@@ -126,6 +142,7 @@ pub fn build_app(
         .wrap(from_fn(protocol::head_as_get))
         .wrap(from_fn(protocol::request_head_limits))
         .wrap(from_fn(protocol::security_headers))
+        .wrap(from_fn(public_reads_on_replica))
         .wrap(from_fn(request_id::middleware))
         .wrap(Condition::new(state_metrics, from_fn(crate::metrics::middleware)))
         .into_utoipa_app();

@@ -23,6 +23,12 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
     pub database_url: String,
 
+    /// A streaming replica for public reads: GET and HEAD requests without an `Authorization`
+    /// header read from it; everything else (writes, and every read of a caller with a token, so
+    /// that writers read their own writes) uses `DATABASE_URL`. Unset: everything uses the primary.
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true, global = true)]
+    pub database_read_url: Option<String>,
+
     /// Secret that signs the JWTs (at least 32 bytes). With `serve --demo` a random one is made.
     #[arg(long, env = "MIP_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
@@ -126,6 +132,7 @@ impl Settings {
     pub fn for_tests(database_url: &str) -> Self {
         Settings {
             database_url: database_url.to_string(),
+            database_read_url: None,
             jwt_secret: Some("test-secret-that-is-at-least-32-bytes-long!".into()),
             db_pool_size: 4,
             db_statement_timeout_ms: 10_000,

@@ -31,7 +31,7 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    crate::db::run(&state.pool, |conn| {
+    crate::db::run_on_primary(&state.pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn).map_err(|_| crate::error::ApiError::Unavailable)?;
         Ok(())
     })

@@ -18,13 +18,43 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type DbPool = Pool<ConnectionManager<PgConnection>>;
 pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
 
-/// Runs blocking diesel work on actix's blocking thread pool, pool checkout included.
+tokio::task_local! {
+    /// The replica's pool, inside a public read (see [`public_reads`]).
+    static REPLICA: DbPool;
+}
+
+/// Runs a request's handling so that its [`run`]s read from `replica`: for GET and HEAD
+/// requests without credentials (the public, who may see a replica's slight lag), never for a
+/// writer, who must read its own writes.
+pub async fn public_reads<F: Future>(replica: DbPool, future: F) -> F::Output {
+    REPLICA.scope(replica, future).await
+}
+
+/// Runs blocking diesel work on actix's blocking thread pool, pool checkout included: on `pool`
+/// (the primary), or on the replica inside a public read ([`public_reads`]).
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
+    let replica = REPLICA.try_with(Clone::clone).ok();
+    run_on(replica.unwrap_or_else(|| pool.clone()), work).await
+}
+
+/// Like [`run`], on the primary whatever the request (the readiness check).
+pub async fn run_on_primary<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    run_on(pool.clone(), work).await
+}
+
+async fn run_on<T, F>(pool: DbPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
     let task = crate::metrics::BlockingTask::start();
     // The request's span and context go along, so log lines written there name the request.
     actix_web::web::block(crate::telemetry::carry(move || {

@@ -25,4 +25,5 @@ mod labs;
 mod log_hygiene;
 mod metrics;
 mod organizers;
+mod replica;
 mod reports;
