@@ -28,7 +28,9 @@ RUN mkdir src \
 
 # The real sources. `touch` makes cargo rebuild the crate itself, whose placeholder build above
 # may look newer than files copied with their original timestamps.
+COPY build.rs ./
 COPY src ./src
+COPY templates ./templates
 COPY migrations ./migrations
 COPY demo ./demo
 RUN touch src/main.rs src/lib.rs \
