@@ -47,6 +47,15 @@ pub struct Settings {
     #[arg(long, env = "MIP_DB_LOCK_TIMEOUT", default_value_t = 3_000, global = true)]
     pub db_lock_timeout_ms: u64,
 
+    /// Worker threads answering requests (default: one per core).
+    #[arg(long, env = "MIP_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// Most client connections open at once, over all workers; past it, new connections wait in
+    /// the kernel's backlog until one closes.
+    #[arg(long, env = "MIP_MAX_CONNECTIONS", default_value_t = 1024, global = true)]
+    pub max_connections: usize,
+
     /// Longest a request body may take to arrive, whole, in milliseconds: a client that stalls
     /// its body gets a 408 and the connection is closed.
     #[arg(long, env = "MIP_BODY_TIMEOUT", default_value_t = 10_000, global = true)]
@@ -138,6 +147,8 @@ impl Settings {
             db_statement_timeout_ms: 10_000,
             db_lock_timeout_ms: 3_000,
             body_timeout_ms: 10_000,
+            workers: None,
+            max_connections: 1024,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 3600,
             login_max_failures: 5,
@@ -159,6 +170,9 @@ impl Settings {
     pub fn validated(mut self, demo: bool) -> Result<Self, String> {
         if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 3600 {
             return Err("MIP_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds".into());
+        }
+        if self.max_connections == 0 || self.workers == Some(0) {
+            return Err("MIP_MAX_CONNECTIONS and MIP_WORKERS must be at least 1".into());
         }
         if self.metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
             return Err("MIP_METRICS_TOKEN must be at least 16 bytes long".into());

@@ -164,11 +164,16 @@ fn serve(mut settings: Settings, bind: String, demo_mode: bool, database_given: 
     }
     drop(conn);
     let pool = db::pool(&settings.database_url, settings.db_pool_size, settings.db_limits())?;
+    let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // actix counts connections per worker: the total is shared out, rounding up.
+    let per_worker = settings.max_connections.div_ceil(workers);
     let state = web::Data::new(AppState::new(pool.clone(), settings)?);
-    tracing::info!(%bind, "listening");
+    tracing::info!(%bind, workers, max_connections = per_worker * workers, "listening");
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(prune_auth_attempts(pool, state.settings.login_window_secs));
         HttpServer::new(move || build_app(state.clone()))
+            .workers(workers)
+            .max_connections(per_worker)
             .bind(&bind)
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
             .shutdown_timeout(20)

@@ -362,3 +362,39 @@ fn with_no_postgresql_at_all_the_demo_says_the_three_ways_out_in_one_line() {
     }
     let _ = std::fs::remove_dir(&empty);
 }
+
+#[test]
+fn past_the_connection_limit_a_new_connection_waits_until_one_closes() {
+    use std::io::{Read, Write};
+    let port = free_port();
+    let db = crate::common::TestDb::new();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &db.url)
+        .env("MIP_WORKERS", "1")
+        .env("MIP_MAX_CONNECTIONS", "1")
+        .env("MIP_LOG", "error")
+        .spawn()
+        .unwrap();
+    wait_until_listening(port);
+    let request = b"GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let read_some = |stream: &mut std::net::TcpStream| {
+        let mut buffer = [0u8; 512];
+        stream.read(&mut buffer).map(|n| String::from_utf8_lossy(&buffer[..n]).to_string())
+    };
+    // The one connection allowed, kept open (keep-alive) after its request.
+    let mut first = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    first.write_all(request).unwrap();
+    assert!(read_some(&mut first).unwrap().starts_with("HTTP/1.1 200"));
+    // A second one is not served while the first stays open…
+    let mut second = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    second.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+    second.write_all(request).unwrap();
+    assert!(read_some(&mut second).is_err(), "served past the limit");
+    // …and is, once it closes.
+    drop(first);
+    second.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert!(read_some(&mut second).unwrap().starts_with("HTTP/1.1 200"));
+    let _ = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+}
