@@ -145,6 +145,10 @@ def main():
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument(
+        "--two-instances", action="store_true",
+        help="instead: the cheapest scenarios on one instance, then on two instances of the same database at once",
+    )
+    parser.add_argument(
         "--metrics-overhead", action="store_true",
         help="instead: the cheapest scenarios against two instances, with and without the metrics middleware, alternately",
     )
@@ -162,6 +166,8 @@ def main():
 
     if args.metrics_overhead:
         return metrics_overhead(args, name, binary)
+    if args.two_instances:
+        return two_instances(args, name, binary)
 
     api = start_api(args.server, name, binary, args.port)
     rows = []
@@ -200,6 +206,58 @@ def main():
         for s, a, p in rows
     )
     (OUT / f"results-{args.events}.md").write_text(table)
+    print()
+    print(table)
+
+
+def wrk_command(url, connections, seconds, script=None):
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    return command
+
+
+def two_instances(args, name, binary):
+    """One instance driven by all the clients, then two instances on the same database each driven
+    by half of them at once (a load balancer's share), alternately, three rounds: the total
+    throughput of each setup, medians. On a 2-core machine the second instance shares the same
+    cores and PostgreSQL, so this measures the cost of running several, not a speed-up."""
+    first = start_api(args.server, name, binary, args.port)
+    second = start_api(args.server, name, binary, args.port + 1)
+    env = dict(os.environ, BENCH_EVENTS=str(args.events))
+    lines = []
+    try:
+        for scenario, path, script in (
+            ("event by slug", None, BENCH / "by_slug.lua"),
+            ("filtered page", dict(SCENARIOS)["filtered_page"], None),
+        ):
+            one, two = [], []
+            for _ in range(3):
+                base = f"http://127.0.0.1:{args.port}"
+                one.append(wrk(base + (path or ""), args.connections, args.seconds, script, args.events)[0])
+                half = max(1, args.connections // 2)
+                runs = [
+                    subprocess.Popen(
+                        wrk_command(f"http://127.0.0.1:{port}" + (path or ""), half, args.seconds, script),
+                        stdout=subprocess.PIPE, text=True, env=env,
+                    )
+                    for port in (args.port, args.port + 1)
+                ]
+                outputs = [run.communicate()[0] for run in runs]
+                two.append(sum(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)) for out in outputs))
+            a, b = statistics.median(one), statistics.median(two)
+            lines.append(f"| {scenario} | {a:.0f} | {b:.0f} | {b / a:.2f} |")
+            print(f"   {scenario}: one instance {a:.0f} req/s, two {b:.0f} req/s")
+    finally:
+        for api in (first, second):
+            api.send_signal(signal.SIGTERM)
+            api.wait(timeout=30)
+    table = (
+        f"{args.events:,} events, {args.connections} clients in all, {args.seconds} s per run, 3 alternating rounds, medians\n\n"
+        "| scenario | one instance req/s | two instances req/s (sum) | two / one |\n|---|---:|---:|---:|\n"
+        + "\n".join(lines) + "\n"
+    )
+    (OUT / f"two-instances-{args.events}.md").write_text(table)
     print()
     print(table)
 
