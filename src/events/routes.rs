@@ -112,7 +112,9 @@ pub async fn create_event(
     let caller = caller.caller();
     let actor = writer(&caller)?;
     let geo = state.geo.clone();
-    let event = db::run(&state.pool, move |conn| {
+    // The answer is made before the commit: if the database goes away in between, nothing
+    // was written and the 503 says so truthfully (a client may retry without a duplicate).
+    let event = db::transaction(&state.pool, move |conn| {
         let row = repo::create(conn, &geo, &actor, &form.0)?;
         present_one(conn, &geo, row)
     })
@@ -192,7 +194,9 @@ pub async fn update_event(
     }
     let if_match = if_match(&request)?;
     let geo = state.geo.clone();
-    let event = db::run(&state.pool, move |conn| {
+    // The answer is made before the commit: if the database goes away in between, nothing
+    // was written and the 503 says so truthfully (a client may retry without a duplicate).
+    let event = db::transaction(&state.pool, move |conn| {
         let updated = repo::update(conn, &geo, &actor, row.id, &if_match, &patch.0.0)?;
         present_one(conn, &geo, updated)
     })
@@ -242,7 +246,9 @@ async fn transition(
     let row = load_visible(state, caller, key).await?;
     let if_match = if_match(request)?.or_any();
     let (geo, now) = (state.geo.clone(), state.clock.now());
-    let event = db::run(&state.pool, move |conn| {
+    // The answer is made before the commit: if the database goes away in between, nothing
+    // was written and the 503 says so truthfully (a client may retry without a duplicate).
+    let event = db::transaction(&state.pool, move |conn| {
         let updated = workflow::apply(conn, &geo, &actor, row.id, &if_match, transition, now)?;
         present_one(conn, &geo, updated)
     })
