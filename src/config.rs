@@ -53,7 +53,7 @@ pub struct Settings {
 
     /// Most client connections open at once, over all workers; past it, new connections wait in
     /// the kernel's backlog until one closes.
-    #[arg(long, env = "MIP_MAX_CONNECTIONS", default_value_t = 1024, global = true)]
+    #[arg(long, env = "MIP_MAX_CONNECTIONS", default_value_t = 4096, global = true)]
     pub max_connections: usize,
 
     /// Longest a request body may take to arrive, whole, in milliseconds: a client that stalls
@@ -148,7 +148,7 @@ impl Settings {
             db_lock_timeout_ms: 3_000,
             body_timeout_ms: 10_000,
             workers: None,
-            max_connections: 1024,
+            max_connections: 4096,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 3600,
             login_max_failures: 5,

@@ -124,7 +124,7 @@ fn private_database(settings: &mut Settings, database_given: bool, demo_mode: bo
         return Ok(None);
     }
     let programs = private_cluster::find_programs().ok_or(NO_POSTGRESQL)?;
-    let cluster = PrivateCluster::start(programs, &private_cluster::default_dir())?;
+    let cluster = PrivateCluster::start(programs, &private_cluster::default_dir(), true)?;
     tracing::info!(
         dir = %cluster.dir().display(),
         port = cluster.port(),

@@ -169,6 +169,39 @@ pub fn metrics() -> &'static Metrics {
     METRICS.get_or_init(Metrics::new)
 }
 
+/// A request being answered: counted until dropped, whether it completes, fails, panics or is
+/// cancelled (a client that hangs up), so that the gauge never drifts.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> InFlight {
+        metrics().in_flight.inc();
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics().in_flight.dec();
+    }
+}
+
+/// The method as a label: the standard ones by name, anything else `other` (a client may send
+/// any token as a method, and each would make new series).
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Counts and times every request, by the route template it matched.
 pub async fn middleware(
     request: ServiceRequest,
@@ -176,10 +209,10 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let metrics = metrics();
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
-    metrics.in_flight.inc();
+    let method = method_label(request.method()).to_string();
+    let in_flight = InFlight::start();
     let result = next.call(request).await;
-    metrics.in_flight.dec();
+    drop(in_flight);
     let (route, status) = match &result {
         Ok(response) => {
             (response.request().match_pattern().unwrap_or_else(|| "unmatched".to_string()), response.status().as_u16())

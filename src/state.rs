@@ -14,7 +14,7 @@ pub struct AppState {
     /// The primary: every write, and every read of a caller with credentials.
     pub pool: DbPool,
     /// A streaming replica for public reads (`DATABASE_READ_URL`), if there is one.
-    pub replica: Option<DbPool>,
+    pub replica: Option<crate::db::Replica>,
     pub settings: Arc<Settings>,
     pub keys: Arc<JwtKeys>,
     /// Per-address limit on login and register (per instance, see `http::rate_limit`).
@@ -39,14 +39,12 @@ impl AppState {
     pub fn from_parts(pool: DbPool, settings: Settings, geo: Arc<Geography>, clock: Clock) -> Self {
         let keys = JwtKeys::new(settings.jwt_secret.as_deref().unwrap_or_default());
         let auth_limiter = AddressLimiter::new(settings.auth_rate_per_minute, settings.trust_forwarded);
-        // Opened lazily, like the primary's: a replica that is down fails its requests, not the start.
-        let replica = settings.database_read_url.as_deref().and_then(|url| {
-            crate::db::pool(url, settings.db_pool_size, settings.db_limits())
-                .inspect_err(
-                    |error| tracing::error!(%error, "the replica is out of reach: public reads use the primary"),
-                )
-                .ok()
-        });
+        // Opened lazily: a replica that is down neither delays the start nor fails a request
+        // (`db::run` falls back to the primary).
+        let replica = settings
+            .database_read_url
+            .as_deref()
+            .map(|url| crate::db::Replica::new(url, settings.db_pool_size, settings.db_limits()));
         AppState {
             pool,
             replica,

@@ -19,26 +19,63 @@ pub type DbPool = Pool<ConnectionManager<PgConnection>>;
 pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
 
 tokio::task_local! {
-    /// The replica's pool, inside a public read (see [`public_reads`]).
-    static REPLICA: DbPool;
+    /// The replica, inside a public read (see [`public_reads`]).
+    static REPLICA: Replica;
 }
+
+/// A streaming replica for public reads: its pool, and when this instance last failed to use
+/// it (in seconds since the epoch). For [`REPLICA_REST`] after that, public reads go to the
+/// primary, so that a replica that is down costs one request a short wait, not every request.
+/// A hint about this instance's own connections, never something that decides an answer.
+#[derive(Clone)]
+pub struct Replica {
+    pub pool: DbPool,
+    down_since: std::sync::Arc<AtomicI64>,
+}
+
+impl Replica {
+    /// Opened lazily: a replica that is down neither delays the start nor fails a request
+    /// ([`run`] falls back to the primary); a checkout gives up after a second.
+    pub fn new(database_url: &str, max_size: u32, limits: Limits) -> Replica {
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(1))
+            .connection_customizer(Box::new(SessionLimits(limits)))
+            .build_unchecked(ConnectionManager::<PgConnection>::new(with_keepalives(database_url)));
+        Replica { pool, down_since: std::sync::Arc::new(AtomicI64::new(0)) }
+    }
+
+    fn resting(&self) -> bool {
+        now_secs() - self.down_since.load(Ordering::Relaxed) < REPLICA_REST
+    }
+
+    fn rest(&self) {
+        self.down_since.store(now_secs(), Ordering::Relaxed);
+        tracing::warn!("the replica cannot be reached: public reads use the primary for {REPLICA_REST} s");
+    }
+}
+
+const REPLICA_REST: i64 = 30;
 
 /// Runs a request's handling so that its [`run`]s read from `replica`: for GET and HEAD
 /// requests without credentials (the public, who may see a replica's slight lag), never for a
 /// writer, who must read its own writes.
-pub async fn public_reads<F: Future>(replica: DbPool, future: F) -> F::Output {
+pub async fn public_reads<F: Future>(replica: Replica, future: F) -> F::Output {
     REPLICA.scope(replica, future).await
 }
 
 /// Runs blocking diesel work on actix's blocking thread pool, pool checkout included: on `pool`
-/// (the primary), or on the replica inside a public read ([`public_reads`]).
+/// (the primary), or on the replica inside a public read ([`public_reads`]), falling back to
+/// the primary when the replica cannot be reached.
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let replica = REPLICA.try_with(Clone::clone).ok();
-    run_on(replica.unwrap_or_else(|| pool.clone()), work).await
+    let replica = REPLICA.try_with(Clone::clone).ok().filter(|replica| !replica.resting());
+    run_on(pool.clone(), replica, work).await
 }
 
 /// Like [`run`], on the primary whatever the request (the readiness check).
@@ -47,10 +84,10 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    run_on(pool.clone(), work).await
+    run_on(pool.clone(), None, work).await
 }
 
-async fn run_on<T, F>(pool: DbPool, work: F) -> Result<T, ApiError>
+async fn run_on<T, F>(primary: DbPool, replica: Option<Replica>, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -59,10 +96,22 @@ where
     // The request's span and context go along, so log lines written there name the request.
     actix_web::web::block(crate::telemetry::carry(move || {
         let _task = task;
-        let mut conn = checkout(&pool)?;
+        let (mut conn, used_replica) = match replica {
+            Some(replica) => match checkout(&replica.pool) {
+                Ok(conn) => (conn, Some(replica)),
+                Err(_) => {
+                    replica.rest();
+                    (checkout(&primary)?, None)
+                }
+            },
+            None => (checkout(&primary)?, None),
+        };
         let result = work(&mut conn);
         if result.is_err() && conn.is_broken() {
-            note_connection_lost();
+            match used_replica {
+                Some(replica) => replica.rest(),
+                None => note_connection_lost(),
+            }
         }
         result
     }))

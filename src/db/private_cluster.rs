@@ -3,11 +3,12 @@
 //! default address and no `DATABASE_URL` is set, so that the README's two commands need nothing
 //! but cargo and the project.
 //!
-//! The cluster lives in one folder (`MIP_PRIVATE_PG_DIR`, by default `mip-postgres` in the
-//! system's temporary folder): its data, its log, its Unix socket and the port it listens on
-//! (127.0.0.1 only, trust authentication: it is a demo). A cluster already running from that
-//! folder is reused. PostgreSQL refuses to run as root: as root, its programs run as the
-//! `postgres` user.
+//! The cluster lives in one folder (`MIP_PRIVATE_PG_DIR`, by default `mip-postgres-<uid>` in the
+//! system's temporary folder), readable by its owner only: its data, its log, its Unix socket,
+//! the port it listens on (127.0.0.1 only) and the random password of its `postgres` user
+//! (scram-sha-256: other local users cannot connect). A cluster already running from that
+//! folder is reused; two processes starting it at once take turns (a lock file). PostgreSQL
+//! refuses to run as root: as root, its programs run as the `postgres` user, who owns the folder.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -16,9 +17,19 @@ use std::time::Duration;
 
 /// Where the cluster lives unless `MIP_PRIVATE_PG_DIR` says otherwise.
 pub fn default_dir() -> PathBuf {
-    std::env::var_os("MIP_PRIVATE_PG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("mip-postgres"))
+    std::env::var_os("MIP_PRIVATE_PG_DIR").map(PathBuf::from).unwrap_or_else(|| user_dir("mip-postgres"))
+}
+
+/// `<temp>/<name>-<uid>`: a folder of this user's in the system's temporary folder.
+pub fn user_dir(name: &str) -> PathBuf {
+    let uid = uid_of(None).map_or_else(|| "user".to_string(), |uid| uid.to_string());
+    std::env::temp_dir().join(format!("{name}-{uid}"))
+}
+
+/// The numeric id of a user (`None`: this process's), from `id -u`.
+fn uid_of(user: Option<&str>) -> Option<u32> {
+    let out = Command::new("id").arg("-u").args(user).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 /// Whether something accepts connections at the host and port of `url`, within a second.
@@ -81,7 +92,11 @@ fn version_of(dir: &Path) -> u32 {
 }
 
 fn running_as_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+    uid_of(None) == Some(0)
+}
+
+fn port_is_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 fn free_port() -> Result<u16, String> {
@@ -95,7 +110,8 @@ pub struct PrivateCluster {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
-    /// Started by this process (a reused one is left running for whoever started it).
+    password: String,
+    /// Stopped by [`PrivateCluster::stop`]: started by this process, or adopted.
     started: bool,
 }
 
@@ -116,34 +132,60 @@ impl PrivateCluster {
     }
 
     /// Starts the cluster in `dir` (made with `initdb` the first time), or reuses the one
-    /// running from it.
-    pub fn start(programs: PathBuf, dir: &Path) -> Result<PrivateCluster, String> {
+    /// running from it: `adopt` makes a reused one this process's to stop (a demo left running
+    /// by a process that was killed), otherwise it is left to whoever started it.
+    pub fn start(programs: PathBuf, dir: &Path, adopt: bool) -> Result<PrivateCluster, String> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let as_postgres = running_as_root();
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let port_file = dir.join("port");
-        let port = match std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()) {
-            Some(port) => port,
-            None => {
-                let port = free_port()?;
-                std::fs::write(&port_file, port.to_string())
-                    .map_err(|e| format!("cannot write {}: {e}", port_file.display()))?;
-                port
-            }
-        };
-        let mut cluster = PrivateCluster { programs, dir: dir.to_path_buf(), port, as_postgres, started: false };
-        if as_postgres {
-            let status = Command::new("chown").args(["-R", "postgres"]).arg(dir).status();
-            if !status.is_ok_and(|s| s.success()) {
-                return Err(format!(
-                    "cannot give {} to the postgres user (PostgreSQL does not run as root)",
-                    dir.display()
-                ));
+        let owner = if as_postgres { uid_of(Some("postgres")) } else { uid_of(None) }
+            .ok_or("cannot tell who must own the cluster's folder (`id -u`)")?;
+        let fail = |what: &str, error: std::io::Error| format!("{what} {}: {error}", dir.display());
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(|e| fail("cannot create", e))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| fail("cannot protect", e))?;
+            if as_postgres {
+                // Only the folder just made here, never a tree someone pointed us at.
+                let status = Command::new("chown").arg("postgres").arg(dir).status();
+                if !status.is_ok_and(|s| s.success()) {
+                    return Err(format!("cannot give {} to the postgres user", dir.display()));
+                }
             }
         }
+        let metadata = std::fs::metadata(dir).map_err(|e| fail("cannot read", e))?;
+        if metadata.uid() != owner || metadata.mode() & 0o077 != 0 {
+            return Err(format!(
+                "{} must be owned by {} and closed to others (chmod 700): it holds a database and its password",
+                dir.display(),
+                if as_postgres { "the postgres user" } else { "you" }
+            ));
+        }
+        // Two processes starting at once take turns; the lock goes when this function returns.
+        let lock = std::fs::File::create(dir.join("lock")).map_err(|e| fail("cannot lock", e))?;
+        lock.lock().map_err(|e| fail("cannot lock", e))?;
+        let password_file = dir.join("password");
+        let password = match std::fs::read_to_string(&password_file) {
+            Ok(password) => password.trim().to_string(),
+            Err(_) => {
+                use rand::RngCore;
+                let mut bytes = [0u8; 16];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                let password = hex::encode(bytes);
+                std::fs::write(&password_file, &password).map_err(|e| fail("cannot write the password in", e))?;
+                if as_postgres {
+                    let _ = Command::new("chown").arg("postgres").arg(&password_file).status();
+                }
+                password
+            }
+        };
+        let mut cluster =
+            PrivateCluster { programs, dir: dir.to_path_buf(), port: 0, as_postgres, password, started: false };
         if !cluster.data().join("PG_VERSION").exists() {
             let out = cluster
                 .command("initdb")
-                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-D"])
+                .args(["-A", "scram-sha-256", "-U", "postgres", "-E", "UTF8", "--locale=C"])
+                .arg(format!("--pwfile={}", password_file.display()))
+                .arg("-D")
                 .arg(cluster.data())
                 .output()
                 .map_err(|e| format!("cannot run initdb: {e}"))?;
@@ -151,11 +193,30 @@ impl PrivateCluster {
                 return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
             }
         }
+        let port_file = dir.join("port");
+        let saved: Option<u16> = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok());
         let running = cluster.command("pg_ctl").arg("status").arg("-D").arg(cluster.data()).output();
-        if running.is_ok_and(|out| out.status.success()) && answers(&cluster.url("postgres")) {
-            return Ok(cluster);
+        if let (Some(port), true) = (saved, running.is_ok_and(|out| out.status.success())) {
+            cluster.port = port;
+            if answers(&cluster.url("postgres")) {
+                cluster.started = adopt;
+                return Ok(cluster);
+            }
         }
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", cluster.port, cluster.dir.display());
+        // Not running: its saved port if still free, else a new one.
+        cluster.port = match saved.filter(|port| port_is_free(*port)) {
+            Some(port) => port,
+            None => {
+                let port = free_port()?;
+                std::fs::write(&port_file, port.to_string()).map_err(|e| fail("cannot write the port in", e))?;
+                port
+            }
+        };
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 -c max_connections=300",
+            cluster.port,
+            cluster.dir.display()
+        );
         let out = cluster
             .command("pg_ctl")
             .args(["start", "-w", "-t", "60", "-o", &options, "-l"])
@@ -177,7 +238,7 @@ impl PrivateCluster {
 
     /// The URL of one of its databases.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        format!("postgres://postgres:{}@127.0.0.1:{}/{database}", self.password, self.port)
     }
 
     pub fn dir(&self) -> &Path {

@@ -60,7 +60,7 @@ pub fn captured_logs() -> CapturedLogs {
 /// The server the test databases are made on: `MIP_TEST_SERVER_URL`, else the default address
 /// when something answers there, else a private cluster (zero setup: a machine with PostgreSQL's
 /// programs and no server), started once and left running for the next run
-/// (`<temp>/mip-test-postgres`; `pg_ctl -D <temp>/mip-test-postgres/data stop` stops it).
+/// (`<temp>/mip-test-postgres-<uid>`; `pg_ctl -D <that folder>/data stop` stops it).
 pub fn server_url() -> String {
     use mip::db::private_cluster::{self, NO_POSTGRESQL, PrivateCluster};
     static URL: OnceLock<String> = OnceLock::new();
@@ -74,9 +74,9 @@ pub fn server_url() -> String {
             return default;
         }
         let programs = private_cluster::find_programs().expect(NO_POSTGRESQL);
-        let cluster = PrivateCluster::start(programs, &std::env::temp_dir().join("mip-test-postgres"))
+        let cluster = PrivateCluster::start(programs, &private_cluster::user_dir("mip-test-postgres"), false)
             .unwrap_or_else(|e| panic!("cannot start a private PostgreSQL for the tests: {e}"));
-        eprintln!("tests: nothing answers at {default}; using a private PostgreSQL on port {}", cluster.port());
+        eprintln!("tests: nothing answers at {default}; using the private PostgreSQL in {}", cluster.dir().display());
         cluster.url("").trim_end_matches('/').to_string()
     })
     .clone()

@@ -310,7 +310,7 @@ fn with_no_database_set_and_none_answering_the_demo_starts_a_private_postgresql_
     let dir = std::env::temp_dir().join(format!("mip-zero-{}", uuid::Uuid::now_v7().simple()));
     let port = free_port();
     let closed = format!("postgres://postgres@127.0.0.1:{}/mip", free_port());
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
+    let server = std::process::Command::new(env!("CARGO_BIN_EXE_mip"))
         .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
         .env_remove("DATABASE_URL")
         .env("MIP_DEFAULT_DATABASE_URL", &closed)
@@ -319,6 +319,20 @@ fn with_no_database_set_and_none_answering_the_demo_starts_a_private_postgresql_
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Whatever fails below, the server is asked to stop (and so stops its cluster).
+    struct Stopped(std::process::Child, std::path::PathBuf);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .stderr(std::process::Stdio::null())
+                .status();
+            let _ = self.0.wait();
+            let _ = std::fs::remove_dir_all(&self.1);
+        }
+    }
+    let mut guard = Stopped(server, dir.clone());
+    let server = &mut guard.0;
     let started = Instant::now();
     let ready = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && get(port, "/health/ready").0 == 200;
     while !ready() {
@@ -338,7 +352,9 @@ fn with_no_database_set_and_none_answering_the_demo_starts_a_private_postgresql_
     std::io::Read::read_to_string(&mut server.stderr.take().unwrap(), &mut log).unwrap();
     assert!(log.contains("running on a private PostgreSQL"), "{log}");
     assert!(!mip::db::private_cluster::answers(&cluster_url), "the cluster stops with the service");
-    let _ = std::fs::remove_dir_all(&dir);
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dir).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "its folder is closed to other users");
+    assert!(std::fs::read_to_string(dir.join("data/pg_hba.conf")).unwrap().contains("scram-sha-256"));
 }
 
 #[test]

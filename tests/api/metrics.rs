@@ -74,12 +74,18 @@ async fn requests_are_counted_and_timed_by_route_template_and_status_class() {
         app.get(&format!("/api/v1/events/{slug}")).await.problem(404);
     }
     app.get("/no/such/route").await.problem(404);
+    let odd = actix_web::test::TestRequest::default()
+        .method(actix_web::http::Method::from_bytes(b"FROB123").unwrap())
+        .uri("/health/live");
+    app.send(odd).await;
     let after = scrape(&app).await;
     assert!(sample(&after, found) >= sample(&before, found) + 3.0, "{after}");
     assert!(sample(&after, timed) >= sample(&before, timed) + 3.0);
     assert!(!after.contains("a-slug-nobody-has"), "the raw path never becomes a label");
     assert!(!after.contains("/no/such/route"));
     assert!(after.contains("route=\"unmatched\""));
+    assert!(!after.contains("FROB123") && after.contains("method=\"other\""), "methods are a bounded set");
+    assert_eq!(app.get_with("/metrics", &[("authorization", &format!("bearer {TOKEN}"))]).await.status.as_u16(), 200);
     let buckets: Vec<f64> = after
         .lines()
         .filter(|l| {

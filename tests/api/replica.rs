@@ -26,6 +26,11 @@ async fn public_reads_go_to_the_replica_and_a_caller_with_a_token_reads_the_prim
              VALUES (2032, 19, 'Seulement sur le réplica', '2032-11-01', '2032-11-30', '2032-09-01', '2032-10-31')",
         )
         .unwrap();
+    // Read-only from now on, as a hot standby is: a public request that wrote would fail.
+    replica
+        .conn()
+        .batch_execute(&format!("ALTER DATABASE {} SET default_transaction_read_only = on", replica.name))
+        .unwrap();
 
     // The public reads the replica: it sees 2032 and not 2031.
     app.get("/api/v1/editions/2031").await.problem(404);
@@ -39,6 +44,31 @@ async fn public_reads_go_to_the_replica_and_a_caller_with_a_token_reads_the_prim
     // A caller with a token reads the primary, so a writer reads its own writes.
     assert_eq!(app.get_as("/api/v1/editions/2031", &admin).await.status.as_u16(), 200);
     app.get_as("/api/v1/editions/2032", &admin).await.problem(404);
+    // Public feeds and reports read there too, without writing.
+    assert_eq!(app.get("/api/v1/feeds/events.ics").await.status.as_u16(), 200);
+    assert_eq!(app.get("/api/v1/reports/editions").await.status.as_u16(), 200);
+}
+
+#[actix_web::test]
+async fn a_replica_that_is_down_sends_public_reads_to_the_primary_after_a_short_wait() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = common::spawn_with(move |db| mip::config::Settings {
+        database_read_url: Some(format!("postgres://postgres@127.0.0.1:{closed}/mip")),
+        ..common::settings(db)
+    })
+    .await;
+    let admin = app.admin_token().await;
+    assert_eq!(app.post("/api/v1/editions", Some(&admin), common::edition_body(2031)).await.status.as_u16(), 201);
+    let started = std::time::Instant::now();
+    assert_eq!(app.get("/api/v1/editions/2031").await.status.as_u16(), 200, "read from the primary");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+    // Then straight to the primary, without waiting on the replica again.
+    let started = std::time::Instant::now();
+    assert_eq!(app.get("/api/v1/editions/2031").await.status.as_u16(), 200);
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
     // Readiness is the primary's.
     assert_eq!(app.get("/health/ready").await.status.as_u16(), 200);
 }
