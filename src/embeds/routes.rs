@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::filter::{EventFilterQuery, EventPageQuery, EventSort};
 use crate::feeds::links::Links;
 use crate::feeds::repo;
-use crate::feeds::validators::{self, same_body};
+use crate::feeds::validators;
 use crate::feeds::wording::Language;
 use crate::http::conditional::Conditional;
 use crate::http::query::Queries;
@@ -157,12 +157,8 @@ async fn embed_page(
     list.limit = limit;
     let links = Links::of(request, &state.settings);
     let validators = validators::read(state, &links).await?;
-    if let Some(tag) = validators.current_copy(request) {
-        return Ok(Conditional::ok().list_etag(tag).shared_for(EMBED_MAX_AGE).unchanged().send(
-            request,
-            Vec::new(),
-            HTML,
-        ));
+    if let Some(unchanged) = validators.unchanged_answer(request, EMBED_MAX_AGE, HTML) {
+        return Ok(unchanged);
     }
     let unbounded = list.filter.editions.is_empty()
         && list.filter.from.is_none()
@@ -195,13 +191,7 @@ async fn embed_page(
         next,
     };
     let html = page.render().map_err(ApiError::internal)?.into_bytes();
-    let etag = validators.etag(&html);
-    let answer = match same_body(request, &etag) {
-        Some(tag) => Conditional::ok().list_etag(tag).unchanged(),
-        None => Conditional::ok().list_etag(etag),
-    };
-    let answer = answer.last_modified(listing.last_modified).shared_for(EMBED_MAX_AGE);
-    Ok(answer.send(request, html, HTML))
+    Ok(validators.answer(request, html, listing.last_modified, EMBED_MAX_AGE, HTML))
 }
 
 /// A static file of the embed, cached for an hour and revalidated by its ETag.

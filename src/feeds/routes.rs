@@ -11,7 +11,7 @@ use super::links::Links;
 use super::model::{FeedQuery, Listing};
 use super::repo;
 use super::syndication::{self, FeedLinks};
-use super::validators::{self, same_body};
+use super::validators;
 use super::wording::cleaned;
 use crate::auth::Caller;
 use crate::db;
@@ -50,12 +50,8 @@ async fn feed(
     let list = feed.into_request(&filter, &geo, default_sort)?;
     let links = Links::of(request, &state.settings);
     let validators = validators::read(state, &links).await?;
-    if let Some(tag) = validators.current_copy(request) {
-        return Ok(Conditional::ok().list_etag(tag).shared_for(FEED_MAX_AGE).unchanged().send(
-            request,
-            Vec::new(),
-            content_type,
-        ));
+    if let Some(unchanged) = validators.unchanged_answer(request, FEED_MAX_AGE, content_type) {
+        return Ok(unchanged);
     }
     let sort = list.sort;
     let listing = db::run(&state.pool, move |conn| repo::load(conn, &geo, &list)).await?;
@@ -70,13 +66,7 @@ async fn feed(
         api: links.filtered("/api/v1/events", &api_pairs),
     };
     let body = render(&listing, &links, &feed_links)?;
-    let etag = validators.etag(&body);
-    let answer = match same_body(request, &etag) {
-        Some(tag) => Conditional::ok().list_etag(tag).unchanged(),
-        None => Conditional::ok().list_etag(etag),
-    };
-    let answer = answer.last_modified(listing.last_modified).shared_for(FEED_MAX_AGE);
-    let mut response = answer.send(request, body, content_type);
+    let mut response = validators.answer(request, body, listing.last_modified, FEED_MAX_AGE, content_type);
     let mut link = format!(
         "<{}>; rel=\"self\", <{}>; rel=\"related\"; type=\"application/json\"",
         feed_links.this, feed_links.api

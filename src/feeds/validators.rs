@@ -11,13 +11,15 @@
 //! its timestamp (its start) before another but commits after it would not move the newest
 //! `updated_at`, and a client that fetched in between would be told its stale copy is current.
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::links::Links;
 use crate::error::ApiResult;
+use crate::http::conditional::Conditional;
 use crate::state::AppState;
 
 /// Changes with every build whose sources differ (`build.rs` digests them), so that a new
@@ -56,12 +58,40 @@ impl Validators {
     pub fn etag(&self, body: &[u8]) -> String {
         format!("W/\"{}.{}\"", short_digest(&[body]), self.fingerprint)
     }
+
+    /// A 304 at once, nothing built, when the client's copy carries the current fingerprint.
+    pub fn unchanged_answer(&self, request: &HttpRequest, shared_for: u32, content_type: &str) -> Option<HttpResponse> {
+        let tag = self.current_copy(request)?;
+        Some(Conditional::ok().list_etag(tag).shared_for(shared_for).unchanged().send(
+            request,
+            Vec::new(),
+            content_type,
+        ))
+    }
+
+    /// The document with its validators, or a 304 with the client's own tag when its copy has
+    /// the same body.
+    pub fn answer(
+        &self,
+        request: &HttpRequest,
+        body: Vec<u8>,
+        last_modified: Option<DateTime<Utc>>,
+        shared_for: u32,
+        content_type: &str,
+    ) -> HttpResponse {
+        let etag = self.etag(&body);
+        let answer = match same_body(request, &etag) {
+            Some(tag) => Conditional::ok().list_etag(tag).unchanged(),
+            None => Conditional::ok().list_etag(etag),
+        };
+        answer.last_modified(last_modified).shared_for(shared_for).send(request, body, content_type)
+    }
 }
 
 /// The client's tag when its copy has the same body as `etag` (made before another change):
 /// answered 304 with that very tag, since RFC 9110 lets a 304 stand only for a tag the client
 /// sent, and both name the same bytes.
-pub fn same_body(request: &HttpRequest, etag: &str) -> Option<String> {
+fn same_body(request: &HttpRequest, etag: &str) -> Option<String> {
     let digest = etag.trim_start_matches("W/\"").split('.').next().unwrap_or_default();
     client_tags(request)
         .into_iter()
