@@ -59,11 +59,6 @@ impl validator::Validate for EventPatch {
     }
 }
 
-/// Who may see an event: the one rule of `filter::Viewer`.
-fn visible(caller: &Caller, event: &EventRow) -> bool {
-    Viewer::of(caller).sees(event.publication(), event.organizer_id)
-}
-
 /// The writer of an event: authenticated, with `events:write` when it uses an API token.
 fn writer(caller: &Caller) -> ApiResult<Actor> {
     let principal = caller.authenticated()?;
@@ -72,9 +67,8 @@ fn writer(caller: &Caller) -> ApiResult<Actor> {
 }
 
 async fn load_visible(state: &AppState, caller: &Caller, key: String) -> ApiResult<EventRow> {
-    let shown = key.clone();
-    let row = db::run(&state.pool, move |conn| repo::find_row(conn, &key)).await?;
-    if visible(caller, &row) { Ok(row) } else { Err(ApiError::NotFound(format!("event `{shown}`"))) }
+    let viewer = Viewer::of(caller);
+    db::run(&state.pool, move |conn| repo::find_visible(conn, &key, viewer)).await
 }
 
 /// The event as answered after a read or a write: ETag from the version (for `If-Match`) and
@@ -145,11 +139,9 @@ pub async fn get_event(
     let key = id.into_inner();
     let geo = state.geo.clone();
     // One trip to the pool: the row, who may see it, and what it refers to.
+    let viewer = Viewer::of(&caller);
     let event = db::run(&state.pool, move |conn| {
-        let row = repo::find_row(conn, &key)?;
-        if !visible(&caller, &row) {
-            return Err(ApiError::NotFound(format!("event `{key}`")));
-        }
+        let row = repo::find_visible(conn, &key, viewer)?;
         present_one(conn, &geo, row)
     })
     .await?;
