@@ -18,6 +18,7 @@ use crate::feeds::repo;
 use crate::feeds::validators;
 use crate::feeds::wording::Language;
 use crate::http::conditional::Conditional;
+use crate::http::pagination::bounded_limit;
 use crate::http::query::Queries;
 use crate::state::AppState;
 
@@ -141,11 +142,7 @@ async fn embed_page(
     Queries(filter_query, embed): Queries<EventFilterQuery, EmbedQuery>,
 ) -> ApiResult<HttpResponse> {
     let options = embed.options()?;
-    let limit = match embed.limit {
-        None => EMBED_PAGE,
-        Some(limit) if (1..=MAX_EMBED_PAGE).contains(&limit) => limit,
-        Some(_) => return Err(ApiError::bad_param("limit", format!("must be between 1 and {MAX_EMBED_PAGE}"))),
-    };
+    let limit = bounded_limit(embed.limit, EMBED_PAGE, MAX_EMBED_PAGE)?;
     let page = EventPageQuery {
         sort: Some(embed.sort.clone().unwrap_or_else(|| EventSort::StartsAt.as_str().to_string())),
         facets: Vec::new(),

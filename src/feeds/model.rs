@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::events::filter::{EventFilter, EventFilterQuery, EventListRequest, EventPageQuery, EventSort};
 use crate::events::model::EventOut;
 use crate::geo::repo::Geography;
+use crate::http::pagination::bounded_limit;
 
 /// The most events one feed document holds; more are reached with `cursor` (the feed links to
 /// its next page and to the API's list).
@@ -39,11 +40,7 @@ impl FeedQuery {
         geo: &Geography,
         default_sort: EventSort,
     ) -> ApiResult<EventListRequest> {
-        let limit = match self.limit {
-            None => MAX_FEED_EVENTS,
-            Some(limit) if (1..=MAX_FEED_EVENTS).contains(&limit) => limit,
-            Some(_) => return Err(ApiError::bad_param("limit", format!("must be between 1 and {MAX_FEED_EVENTS}"))),
-        };
+        let limit = bounded_limit(self.limit, MAX_FEED_EVENTS, MAX_FEED_EVENTS)?;
         let page = EventPageQuery {
             sort: Some(self.sort.unwrap_or_else(|| default_sort.as_str().to_string())),
             facets: Vec::new(),

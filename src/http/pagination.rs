@@ -44,13 +44,18 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+/// A `limit` parameter: `default` when absent, 1 to `max` otherwise (a 400 naming it beyond).
+pub fn bounded_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(_) => Err(ApiError::bad_param("limit", format!("must be between 1 and {max}"))),
+    }
+}
+
 impl PageParams {
     pub fn limit(&self) -> Result<i64, ApiError> {
-        match self.limit {
-            None => Ok(DEFAULT_LIMIT),
-            Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-            Some(_) => Err(ApiError::bad_param("limit", format!("must be between 1 and {MAX_LIMIT}"))),
-        }
+        bounded_limit(self.limit, DEFAULT_LIMIT, MAX_LIMIT)
     }
 
     /// The decoded cursor, whose `scope` must be the list's own (a cursor from another list or
