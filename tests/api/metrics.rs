@@ -112,3 +112,27 @@ async fn login_failures_and_throttles_are_counted() {
     assert!(sample(&after, failures) >= sample(&before, failures) + 2.0, "{after}");
     assert!(sample(&after, throttled) >= sample(&before, throttled) + 1.0, "{after}");
 }
+
+#[actix_web::test]
+async fn settings_for_links_and_connections_are_checked_at_start() {
+    let app = common::spawn().await;
+    let base = || common::settings(&app.db);
+    let refused = |settings: mip::config::Settings| settings.validated(false).unwrap_err();
+    assert!(
+        refused(mip::config::Settings { public_url: Some("not a url".into()), ..base() }).contains("MIP_PUBLIC_URL")
+    );
+    assert!(
+        refused(mip::config::Settings { public_url: Some("ftp://files.example".into()), ..base() })
+            .contains("MIP_PUBLIC_URL")
+    );
+    assert!(
+        refused(mip::config::Settings { event_page_url: "https://site.example/events".into(), ..base() })
+            .contains("MIP_EVENT_PAGE_URL")
+    );
+    assert!(refused(mip::config::Settings { max_connections: 0, ..base() }).contains("MIP_MAX_CONNECTIONS"));
+    assert!(refused(mip::config::Settings { workers: Some(0), ..base() }).contains("MIP_WORKERS"));
+    let trimmed = mip::config::Settings { public_url: Some("https://api.example.fr/".into()), ..base() }
+        .validated(false)
+        .unwrap();
+    assert_eq!(trimmed.public_url.as_deref(), Some("https://api.example.fr"));
+}
