@@ -138,7 +138,7 @@ pub async fn create_token(
             scopes.push(*scope);
         }
     }
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::transaction(&state.pool, move |conn| {
         api_tokens::create(conn, principal.account_id, &form.name, &scopes, expires_at)
     })
     .await?;
@@ -163,7 +163,7 @@ pub async fn create_token(
 pub async fn revoke_token(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let account = session_account(&caller)?;
     let id = id.into_inner();
-    db::run(&state.pool, move |conn| api_tokens::revoke(conn, account, id)).await?;
+    db::transaction(&state.pool, move |conn| api_tokens::revoke(conn, account, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

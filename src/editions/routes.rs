@@ -96,7 +96,7 @@ pub async fn create_edition(
 ) -> ApiResult<HttpResponse> {
     let Then(_, form) = admin_then_body;
     let now = state.clock.now();
-    let edition = db::run(&state.pool, move |conn| repo::create(conn, &form.0, now)).await?;
+    let edition = db::transaction(&state.pool, move |conn| repo::create(conn, &form.0, now)).await?;
     let location = format!("/api/v1/editions/{}", edition.year);
     let mut response = Conditional::created().etag(edition_etag(&edition)).json(&request, &edition);
     response
@@ -133,7 +133,7 @@ pub async fn update_edition(
     let if_match = if_match(&request)?;
     let year = year.into_inner();
     let now = state.clock.now();
-    let edition = db::run(&state.pool, move |conn| repo::update(conn, year, &if_match, &patch.0, now)).await?;
+    let edition = db::transaction(&state.pool, move |conn| repo::update(conn, year, &if_match, &patch.0, now)).await?;
     Ok(Conditional::ok().etag(edition_etag(&edition)).json(&request, &edition))
 }
 
@@ -159,7 +159,7 @@ pub async fn delete_edition(
 ) -> ApiResult<HttpResponse> {
     let if_match = if_match(&request)?;
     let year = year.into_inner();
-    db::run(&state.pool, move |conn| repo::delete(conn, year, &if_match)).await?;
+    db::transaction(&state.pool, move |conn| repo::delete(conn, year, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -230,7 +230,8 @@ pub async fn create_track(
 ) -> ApiResult<HttpResponse> {
     let Then(_, form) = admin_then_body;
     let year = year.into_inner();
-    let track = TrackOut::from(db::run(&state.pool, move |conn| repo::create_track(conn, year, &form.0)).await?);
+    let track =
+        TrackOut::from(db::transaction(&state.pool, move |conn| repo::create_track(conn, year, &form.0)).await?);
     Ok(Conditional::created().etag(version_etag(track.version, None)).json(&request, &track))
 }
 
@@ -262,7 +263,7 @@ pub async fn update_track(
     let if_match = if_match(&request)?;
     let (year, slug) = path.into_inner();
     let track = TrackOut::from(
-        db::run(&state.pool, move |conn| repo::update_track(conn, year, &slug, &if_match, &patch.0)).await?,
+        db::transaction(&state.pool, move |conn| repo::update_track(conn, year, &slug, &if_match, &patch.0)).await?,
     );
     Ok(Conditional::ok().etag(version_etag(track.version, None)).json(&request, &track))
 }
@@ -289,6 +290,6 @@ pub async fn delete_track(
 ) -> ApiResult<HttpResponse> {
     let if_match = if_match(&request)?;
     let (year, slug) = path.into_inner();
-    db::run(&state.pool, move |conn| repo::delete_track(conn, year, &slug, &if_match)).await?;
+    db::transaction(&state.pool, move |conn| repo::delete_track(conn, year, &slug, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

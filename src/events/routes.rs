@@ -223,7 +223,7 @@ pub async fn delete_event(
         return Err(ApiError::Forbidden("only the organizer's members and admins delete its drafts".into()));
     }
     let if_match = if_match(&request)?;
-    db::run(&state.pool, move |conn| repo::delete_draft(conn, row.id, &if_match)).await?;
+    db::transaction(&state.pool, move |conn| repo::delete_draft(conn, row.id, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

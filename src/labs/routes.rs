@@ -95,7 +95,7 @@ pub async fn create_lab(
 ) -> ApiResult<HttpResponse> {
     let Then(_, form) = admin_then_body;
     let geo = state.geo.clone();
-    let lab = db::run(&state.pool, move |conn| repo::create(conn, &geo, &form.0)).await?;
+    let lab = db::transaction(&state.pool, move |conn| repo::create(conn, &geo, &form.0)).await?;
     let mut response = lab_response(&request, &lab, true);
     let location = format!("/api/v1/labs/{}", lab.slug);
     response.headers_mut().insert(actix_web::http::header::LOCATION, location.parse().map_err(ApiError::internal)?);
@@ -129,7 +129,7 @@ pub async fn update_lab(
     let Then(_, patch) = admin_then_body;
     let if_match = if_match(&request)?;
     let geo = state.geo.clone();
-    let lab = db::run(&state.pool, move |conn| repo::update(conn, &geo, &slug, &if_match, patch.0)).await?;
+    let lab = db::transaction(&state.pool, move |conn| repo::update(conn, &geo, &slug, &if_match, patch.0)).await?;
     Ok(lab_response(&request, &lab, false))
 }
 
@@ -154,7 +154,7 @@ pub async fn delete_lab(
     slug: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let if_match = if_match(&request)?;
-    db::run(&state.pool, move |conn| repo::delete(conn, &slug, &if_match)).await?;
+    db::transaction(&state.pool, move |conn| repo::delete(conn, &slug, &if_match)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -187,7 +187,8 @@ pub async fn put_figures(
     let if_match = if_match(&request)?;
     let (slug, year) = path.into_inner();
     let geo = state.geo.clone();
-    let lab = db::run(&state.pool, move |conn| repo::put_figures(conn, &geo, &slug, year, &if_match, &form.0)).await?;
+    let lab = db::transaction(&state.pool, move |conn| repo::put_figures(conn, &geo, &slug, year, &if_match, &form.0))
+        .await?;
     Ok(lab_response(&request, &lab, false))
 }
 
@@ -210,6 +211,6 @@ pub async fn delete_figures(
     path: web::Path<(String, i32)>,
 ) -> ApiResult<HttpResponse> {
     let (slug, year) = path.into_inner();
-    db::run(&state.pool, move |conn| repo::delete_figures(conn, &slug, year)).await?;
+    db::transaction(&state.pool, move |conn| repo::delete_figures(conn, &slug, year)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

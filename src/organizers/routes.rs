@@ -168,7 +168,8 @@ pub async fn update_organizer(
     member_or_admin(&caller, row.id)?.require_session()?;
     let if_match = if_match(&request)?;
     let geo = state.geo.clone();
-    let updated = db::run(&state.pool, move |conn| repo::update(conn, &geo, row.id, &if_match, patch.0)).await?;
+    let updated =
+        db::transaction(&state.pool, move |conn| repo::update(conn, &geo, row.id, &if_match, patch.0)).await?;
     let organizer = present(&state, &caller, updated);
     Ok(organizer_response(&request, &organizer))
 }
@@ -194,7 +195,7 @@ pub async fn verify_organizer(
 ) -> ApiResult<HttpResponse> {
     let caller = Caller::Authenticated(admin.0);
     let key = id.into_inner();
-    let row = db::run(&state.pool, move |conn| {
+    let row = db::transaction(&state.pool, move |conn| {
         let row = repo::find_row(conn, &key)?;
         repo::verify(conn, row.id)
     })
@@ -264,7 +265,8 @@ pub async fn invite_member(
     let inviter = principal.account_id;
     let max_per_hour = state.settings.invitations_per_hour;
     let invitation =
-        db::run(&state.pool, move |conn| members::invite(conn, row.id, &form.email, inviter, max_per_hour)).await?;
+        db::transaction(&state.pool, move |conn| members::invite(conn, row.id, &form.email, inviter, max_per_hour))
+            .await?;
     Ok(HttpResponse::Created().insert_header(("cache-control", "no-store")).json(invitation))
 }
 
@@ -294,6 +296,6 @@ pub async fn remove_member(
     let (key, member_id) = path.into_inner();
     let row = load_visible(&state, &caller, key).await?;
     member_or_admin(&caller, row.id)?.require_session()?;
-    db::run(&state.pool, move |conn| members::remove(conn, row.id, member_id)).await?;
+    db::transaction(&state.pool, move |conn| members::remove(conn, row.id, member_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

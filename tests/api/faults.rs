@@ -42,6 +42,56 @@ async fn a_write_stuck_behind_a_lock_answers_503_with_retry_after_within_the_loc
     assert_eq!(later.status.as_u16(), 200, "nothing was left half done: {}", String::from_utf8_lossy(&later.body));
 }
 
+/// Holds `table` locked from another session until the returned sender is dropped or sent to.
+fn hold_table_lock(url: String, table: &'static str) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let holder = std::thread::spawn(move || {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        conn.batch_execute(&format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")).unwrap();
+        held.0.send(()).unwrap();
+        let _ = release.1.recv();
+        conn.batch_execute("ROLLBACK").unwrap();
+    });
+    held.1.recv().unwrap();
+    (release.0, holder)
+}
+
+/// A write whose answer cannot be read back (here a table only the answer reads is stuck) is
+/// answered 503 and saves nothing: the answer is built inside the write's transaction, before
+/// the commit, so a client is never told "failed" about a write that was kept.
+#[actix_web::test]
+async fn a_created_edition_whose_answer_fails_is_not_kept() {
+    let app = common::spawn_with(|db| Settings { db_lock_timeout_ms: 300, ..common::settings(db) }).await;
+    let admin = app.admin_token().await;
+    // The edition's answer lists its tracks; creating one writes no track.
+    let (release, holder) = hold_table_lock(app.db.url.clone(), "tracks");
+    let reply = app.post("/api/v1/editions", Some(&admin), common::edition_body(2031)).await;
+    release.send(()).unwrap();
+    holder.join().unwrap();
+
+    assert_eq!(reply.problem(503)["status"], 503);
+    assert!(reply.header("retry-after").is_some());
+    assert_eq!(app.get("/api/v1/editions/2031").await.status.as_u16(), 404, "the write went with its answer");
+    let retried = app.post("/api/v1/editions", Some(&admin), common::edition_body(2031)).await;
+    assert_eq!(retried.status.as_u16(), 201, "a retry succeeds: {}", String::from_utf8_lossy(&retried.body));
+}
+
+#[actix_web::test]
+async fn a_created_lab_whose_answer_fails_is_not_kept() {
+    let app = common::spawn_with(|db| Settings { db_lock_timeout_ms: 300, ..common::settings(db) }).await;
+    let admin = app.admin_token().await;
+    // The lab's answer carries its yearly figures; creating one writes none.
+    let (release, holder) = hold_table_lock(app.db.url.clone(), "lab_figures");
+    let reply = app.post("/api/v1/labs", Some(&admin), common::lab_body("answer-lab", "53")).await;
+    release.send(()).unwrap();
+    holder.join().unwrap();
+
+    assert_eq!(reply.problem(503)["status"], 503);
+    assert_eq!(app.get("/api/v1/labs/answer-lab").await.status.as_u16(), 404, "the write went with its answer");
+    let retried = app.post("/api/v1/labs", Some(&admin), common::lab_body("answer-lab", "53")).await;
+    assert_eq!(retried.status.as_u16(), 201, "a retry succeeds: {}", String::from_utf8_lossy(&retried.body));
+}
+
 #[actix_web::test]
 async fn every_pooled_connection_carries_the_timeouts() {
     #[derive(QueryableByName)]
