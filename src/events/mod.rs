@@ -13,6 +13,7 @@ pub mod repo;
 pub mod routes;
 pub mod rules;
 pub mod search;
+pub mod sheet;
 pub mod workflow;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

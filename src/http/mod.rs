@@ -4,6 +4,7 @@ pub mod conditional;
 pub mod fallback;
 pub mod fields;
 pub mod json;
+pub mod language;
 pub mod openapi;
 pub mod pagination;
 pub mod protocol;

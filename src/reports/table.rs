@@ -22,14 +22,9 @@ struct Table {
     rows: Vec<Vec<String>>,
 }
 
-/// A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@` (or a tab or carriage return)
-/// as a formula: text that people typed (a tag, an organizer's name) is written with a leading
-/// apostrophe instead, so that opening an export never runs someone else's formula.
+/// Text that people typed, defused so that a spreadsheet never runs it as a formula.
 fn text(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
-    }
+    crate::events::sheet::defuse(value)
 }
 
 impl Table {
