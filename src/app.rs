@@ -20,7 +20,7 @@ use crate::http::{fallback, request_id};
 use crate::reports::model::Delimiter;
 use crate::reports::model::Include;
 use crate::state::AppState;
-use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, labs, organizers, reports};
+use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, imports, labs, organizers, reports};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,6 +67,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(organizers::configure)
         .configure(feeds::configure)
         .configure(events::configure)
+        .configure(imports::configure)
         .configure(editions::configure)
         .configure(labs::configure)
         .configure(reports::configure)

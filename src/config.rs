@@ -61,6 +61,15 @@ pub struct Settings {
     #[arg(long, env = "MIP_BODY_TIMEOUT", default_value_t = 10_000, global = true)]
     pub body_timeout_ms: u64,
 
+    /// Largest import body, in bytes (a `413` past it); also the most memory an import's body
+    /// takes while it is read.
+    #[arg(long, env = "MIP_IMPORT_MAX_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    pub import_max_bytes: usize,
+
+    /// Most rows one import may hold (a `413` past it).
+    #[arg(long, env = "MIP_IMPORT_MAX_ROWS", default_value_t = 10_000, global = true)]
+    pub import_max_rows: usize,
+
     /// Lifetime of access tokens, in seconds (at most one hour).
     #[arg(long, env = "MIP_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
     pub access_token_ttl_secs: u64,
@@ -147,6 +156,8 @@ impl Settings {
             db_statement_timeout_ms: 10_000,
             db_lock_timeout_ms: 3_000,
             body_timeout_ms: 10_000,
+            import_max_bytes: 16 * 1024 * 1024,
+            import_max_rows: 10_000,
             workers: None,
             max_connections: 4096,
             access_token_ttl_secs: 900,

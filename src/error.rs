@@ -76,6 +76,9 @@ pub enum ApiError {
     PreconditionRequired,
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// An import holding more rows than one request may.
+    #[error("the import holds more than {0} rows; send it in several parts")]
+    TooManyRows(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the request target is longer than {0} bytes")]
@@ -132,6 +135,7 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => ("stale-version", "Precondition failed"),
             ApiError::PreconditionRequired => ("if-match-required", "Precondition required"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            ApiError::TooManyRows(_) => ("too-many-rows", "Payload too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             ApiError::UriTooLong(_) => ("uri-too-long", "URI too long"),
             ApiError::HeadersTooLarge(_) => ("headers-too-large", "Request header fields too large"),
@@ -167,6 +171,8 @@ impl ApiError {
             ApiError::PreconditionRequired => vec![FieldError::new("If-Match", "required", self.to_string())],
             ApiError::PreconditionFailed(_) => vec![FieldError::new("If-Match", "stale", self.to_string())],
             ApiError::RequestTimeout(_) => vec![FieldError::new("body", "timeout", self.to_string())],
+            ApiError::PayloadTooLarge(_) => vec![FieldError::new("body", "too_large", self.to_string())],
+            ApiError::TooManyRows(_) => vec![FieldError::new("body", "too_many_rows", self.to_string())],
             _ => vec![],
         };
         Problem {
@@ -192,7 +198,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) | ApiError::TooManyRows(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

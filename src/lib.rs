@@ -13,6 +13,8 @@ pub mod feeds;
 pub mod geo;
 pub mod health;
 pub mod http;
+pub mod idempotency;
+pub mod imports;
 pub mod labs;
 pub mod metrics;
 pub mod organizers;

@@ -183,15 +183,18 @@ fn serve(mut settings: Settings, bind: String, demo_mode: bool, database_given: 
     })
 }
 
-/// Throttling only looks back one window, and expired refresh tokens are refused anyway: both
-/// are dropped every hour, by whichever instance gets there (the deletes are idempotent).
+/// Throttling only looks back one window, expired refresh tokens are refused anyway, and
+/// idempotency keys are kept a day: all are dropped every hour, by whichever instance gets
+/// there (the deletes are idempotent).
 async fn prune_auth_attempts(pool: db::DbPool, window_secs: u64) {
     let mut every_hour = actix_web::rt::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
         let keep = chrono::Duration::seconds(window_secs.max(3600) as i64);
         let pruned = db::run(&pool, move |conn| {
-            Ok(mip::auth::throttle::prune(conn, keep)? + mip::auth::sessions::prune_expired(conn)?)
+            Ok(mip::auth::throttle::prune(conn, keep)?
+                + mip::auth::sessions::prune_expired(conn)?
+                + mip::idempotency::delete_expired(conn)?)
         });
         match pruned.await {
             Ok(pruned) => tracing::debug!(pruned, "pruned old authentication attempts and refresh tokens"),

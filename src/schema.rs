@@ -164,6 +164,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Uuid,
+        key -> Text,
+        request_digest -> Bytea,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        status -> Nullable<Int2>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> Uuid,
+        account_id -> Uuid,
+        created_at -> Timestamptz,
+        format -> Text,
+        encoding -> Text,
+        dry_run -> Bool,
+        atomic -> Bool,
+        saved -> Bool,
+        received -> Int4,
+        created -> Int4,
+        updated -> Int4,
+        unchanged -> Int4,
+        failed -> Int4,
+        report -> Jsonb,
+    }
+}
+
+diesel::table! {
     invitations (id) {
         id -> Uuid,
         organizer_id -> Uuid,
@@ -271,6 +303,8 @@ diesel::joinable!(events -> editions (edition_year));
 diesel::joinable!(events -> organizers (organizer_id));
 diesel::joinable!(events -> regions (region_code));
 diesel::joinable!(events -> tracks (track_id));
+diesel::joinable!(idempotency_keys -> accounts (account_id));
+diesel::joinable!(imports -> accounts (account_id));
 diesel::joinable!(invitations -> accounts (invited_by));
 diesel::joinable!(invitations -> organizers (organizer_id));
 diesel::joinable!(lab_figures -> labs (lab_id));
@@ -291,6 +325,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_labs,
     event_sessions,
     events,
+    idempotency_keys,
+    imports,
     invitations,
     lab_figures,
     labs,

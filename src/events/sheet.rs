@@ -339,15 +339,17 @@ impl Header {
                 continue;
             }
             match find_column(name) {
-                Some(column) if columns.iter().flatten().any(|c: &&Column| std::ptr::eq(*c, column)) => errors.push(CellError {
-                    column: name.clone(),
-                    field: column.path.into(),
-                    code: "repeated_column",
-                    message: lang.pick(
-                        format!("the column `{}` appears twice", column.name),
-                        format!("la colonne « {name} » apparaît deux fois"),
-                    ),
-                }),
+                Some(column) if columns.iter().flatten().any(|c: &&Column| std::ptr::eq(*c, column)) => {
+                    errors.push(CellError {
+                        column: name.clone(),
+                        field: column.path.into(),
+                        code: "repeated_column",
+                        message: lang.pick(
+                            format!("the column `{}` appears twice", column.name),
+                            format!("la colonne « {name} » apparaît deux fois"),
+                        ),
+                    })
+                }
                 Some(column) => columns.push(Some(column)),
                 None => errors.push(CellError {
                     column: name.clone(),
@@ -435,7 +437,9 @@ pub fn read_row(header: &Header, cells: &[String], lang: Lang) -> Result<RowInpu
                 Err(_) => errors.push(fail(
                     "invalid_id",
                     format!("“{text}” is not an event id (leave it empty for a new event)"),
-                    format!("« {text} » n'est pas un identifiant d'événement (laissez-le vide pour un nouvel événement)"),
+                    format!(
+                        "« {text} » n'est pas un identifiant d'événement (laissez-le vide pour un nouvel événement)"
+                    ),
                 )),
             },
             STARTS_AT => starts = Some((written, text)),
@@ -482,7 +486,11 @@ fn read_cell(column: &Column, text: &str) -> Result<Value, CellFailure> {
     match column.kind {
         Kind::ReadOnly | Kind::Text => Ok(json!(text)),
         Kind::Integer => text.replace([' ', '\u{a0}', '\u{202f}'], "").parse::<i64>().map(|n| json!(n)).map_err(|_| {
-            ("not_a_number", format!("“{text}” is not a whole number"), format!("« {text} » n'est pas un nombre entier"))
+            (
+                "not_a_number",
+                format!("“{text}” is not a whole number"),
+                format!("« {text} » n'est pas un nombre entier"),
+            )
         }),
         Kind::Decimal => read_decimal(text).map(|n| json!(n)).ok_or_else(|| {
             ("not_a_number", format!("“{text}” is not a number"), format!("« {text} » n'est pas un nombre"))
@@ -640,7 +648,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(input.fields["title"], "Atelier");
-        assert_eq!(input.fields["sessions"], json!([{"starts_at": "2030-11-24T14:00:00", "ends_at": "2030-11-24T16:30:00"}]));
+        assert_eq!(
+            input.fields["sessions"],
+            json!([{"starts_at": "2030-11-24T14:00:00", "ends_at": "2030-11-24T16:30:00"}])
+        );
         assert_eq!(input.fields["venue"]["latitude"], json!(48.1173));
         assert_eq!(input.fields["registration"]["required"], json!(true));
         assert_eq!(input.fields["tags"], json!(["numérique", "usagers"]));

@@ -62,7 +62,8 @@ mod tests {
 
     #[test]
     fn french_when_preferred() {
-        let lang = |value: &str| Lang::of(&TestRequest::default().insert_header((ACCEPT_LANGUAGE, value)).to_http_request());
+        let lang =
+            |value: &str| Lang::of(&TestRequest::default().insert_header((ACCEPT_LANGUAGE, value)).to_http_request());
         assert_eq!(lang("fr"), Lang::Fr);
         assert_eq!(lang("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
         assert_eq!(lang("en-GB,fr;q=0.5"), Lang::En);

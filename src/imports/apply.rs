@@ -1,0 +1,270 @@
+//! Applying an import's rows, each through the one event write path (`events::repo::create`
+//! and `update`, with their rules and history): upsert by the event's id (as exports write it)
+//! or by `external_id` within the organizer. A row whose content equals the stored event is
+//! `unchanged`: no new version, no history entry.
+//!
+//! Every row runs in its own savepoint, so a failing row is undone alone and every row is
+//! checked. The import as a whole runs in one transaction: an atomic import with a failed row,
+//! and a dry run, are rolled back whole, after every row was applied for real (so a dry run
+//! sees exactly what the import would do, database constraints included).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::model::{Outcome, RowError, RowReport};
+use super::rows::{InputRow, Parsed, Place, row_error};
+use super::wording;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::events::form::merge_patch;
+use crate::events::history::Actor;
+use crate::events::model::EventForm;
+use crate::events::workflow::{self, Transition};
+use crate::events::{repo, sheet::Header};
+use crate::geo::repo::Geography;
+use crate::http::conditional::IfMatch;
+use crate::http::language::Lang;
+use crate::schema::events;
+
+/// What the caller asked of the import.
+pub struct Plan {
+    pub actor: Actor,
+    /// Admins: the organizer of rows that do not name one.
+    pub organizer: Option<String>,
+    pub dry_run: bool,
+    pub atomic: bool,
+    pub submit: bool,
+    pub lang: Lang,
+    pub now: DateTime<Utc>,
+}
+
+/// The rows' reports, and whether what they report was saved.
+pub struct Applied {
+    pub rows: Vec<RowReport>,
+    pub saved: bool,
+}
+
+/// Why the import's transaction ends without a commit.
+enum Undo {
+    /// A dry run, or an atomic import with a failed row: the reports stand, nothing is kept.
+    Rows(Vec<RowReport>),
+    Error(ApiError),
+}
+
+impl From<diesel::result::Error> for Undo {
+    fn from(error: diesel::result::Error) -> Self {
+        Undo::Error(error.into())
+    }
+}
+
+/// Applies the rows inside the caller's transaction.
+pub fn apply(conn: &mut PgConnection, geo: &Geography, plan: &Plan, parsed: Parsed) -> ApiResult<Applied> {
+    let Parsed { rows, header, .. } = parsed;
+    let outcome = conn.transaction::<_, Undo, _>(|conn| {
+        let mut importer = Importer { geo, plan, header: header.as_ref(), organizers: HashMap::new() };
+        let mut reports = Vec::with_capacity(rows.len());
+        let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
+        for row in rows {
+            let report = match importer.duplicate(&mut seen, &row) {
+                Some(error) => failed(&row, vec![error]),
+                None => importer.row(conn, row).map_err(Undo::Error)?,
+            };
+            reports.push(report);
+        }
+        let any_failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
+        if plan.dry_run || (plan.atomic && any_failed) { Err(Undo::Rows(reports)) } else { Ok(reports) }
+    });
+    match outcome {
+        Ok(rows) => Ok(Applied { rows, saved: true }),
+        Err(Undo::Rows(rows)) => Ok(Applied { rows, saved: false }),
+        Err(Undo::Error(error)) => Err(error),
+    }
+}
+
+fn failed(row: &InputRow, errors: Vec<RowError>) -> RowReport {
+    RowReport { line: row.line, external_id: row.external_id(), outcome: Outcome::Failed, event_id: None, errors }
+}
+
+struct Importer<'a> {
+    geo: &'a Geography,
+    plan: &'a Plan,
+    header: Option<&'a Header>,
+    /// Organizers named by the rows (id or slug), looked up once.
+    organizers: HashMap<String, Option<Uuid>>,
+}
+
+impl Importer<'_> {
+    /// A second row with the same `external_id` for the same organizer would silently
+    /// overwrite the first: it is refused, naming the first.
+    fn duplicate(&self, seen: &mut HashMap<(Option<String>, String), usize>, row: &InputRow) -> Option<RowError> {
+        let external_id = row.external_id().filter(|id| !id.is_empty())?;
+        let organizer = row.fields.get("organizer").and_then(Value::as_str).map(str::to_string);
+        let first = *seen.entry((organizer.or_else(|| self.plan.organizer.clone()), external_id)).or_insert(row.line);
+        (first != row.line).then(|| {
+            let message = self.plan.lang.pick(
+                format!("this external_id is already used by line {first} of the file"),
+                format!("cet identifiant externe est déjà celui de la ligne {first} du fichier"),
+            );
+            self.error(row.line, "external_id", "repeated_external_id", &message)
+        })
+    }
+
+    fn error(&self, line: usize, field: &str, code: &str, message: &str) -> RowError {
+        match self.header {
+            Some(header) => {
+                let column = header.column_of(field, self.plan.lang);
+                row_error(self.plan.lang, line, Place::Column(&column), field, code, message)
+            }
+            None if field.is_empty() => row_error(self.plan.lang, line, Place::Row, field, code, message),
+            None => row_error(self.plan.lang, line, Place::Field(field), field, code, message),
+        }
+    }
+
+    /// Applies one row in a savepoint. A rule it breaks is its report; a fault of the
+    /// database ends the import.
+    fn row(&mut self, conn: &mut PgConnection, row: InputRow) -> ApiResult<RowReport> {
+        if !row.errors.is_empty() {
+            let errors = row.errors.clone();
+            return Ok(failed(&row, errors));
+        }
+        match conn.transaction(|conn| self.upsert(conn, &row)) {
+            Ok((outcome, id)) => Ok(RowReport {
+                line: row.line,
+                external_id: row.external_id(),
+                outcome,
+                event_id: Some(id),
+                errors: Vec::new(),
+            }),
+            Err(error) if is_about_the_row(&error) => {
+                let errors = self.errors_of(row.line, error);
+                Ok(failed(&row, errors))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn upsert(&mut self, conn: &mut PgConnection, row: &InputRow) -> ApiResult<(Outcome, Uuid)> {
+        let mut fields = row.fields.clone();
+        if !fields.contains_key("organizer")
+            && let Some(organizer) = &self.plan.organizer
+        {
+            fields.insert("organizer".into(), Value::String(organizer.clone()));
+        }
+        let organizer = self.organizer_of(conn, &fields)?;
+        match self.existing(conn, row, organizer)? {
+            Some(id) => self.update(conn, id, fields),
+            None => self.create(conn, fields),
+        }
+    }
+
+    /// The organizer a row is for: the one it names, or the caller's own.
+    fn organizer_of(&mut self, conn: &mut PgConnection, fields: &Map<String, Value>) -> ApiResult<Option<Uuid>> {
+        let Some(key) = fields.get("organizer").and_then(Value::as_str) else {
+            return Ok(self.plan.actor.organizer_id);
+        };
+        if let Some(found) = self.organizers.get(key) {
+            return Ok(*found);
+        }
+        let found = match crate::organizers::repo::find_row(conn, key) {
+            Ok(row) => Some(row.id),
+            Err(ApiError::NotFound(_)) => None,
+            Err(other) => return Err(other),
+        };
+        self.organizers.insert(key.to_string(), found);
+        Ok(found)
+    }
+
+    /// The stored event the row is about: by id, else by `external_id` within its organizer.
+    /// Another organizer's event is not found, as if it did not exist.
+    fn existing(&self, conn: &mut PgConnection, row: &InputRow, organizer: Option<Uuid>) -> ApiResult<Option<Uuid>> {
+        if let Some(id) = row.id {
+            let owner: Option<Uuid> = events::table.find(id).select(events::organizer_id).first(conn).optional()?;
+            return match owner {
+                Some(owner) if self.plan.actor.acts_for(owner) => Ok(Some(id)),
+                _ => Err(ApiError::field(
+                    "id",
+                    "unknown_event",
+                    self.plan.lang.pick(
+                        format!("no event of yours has the id {id} (leave id empty to create one)"),
+                        format!("aucun de vos événements n'a l'identifiant {id} (laissez-le vide pour en créer un)"),
+                    ),
+                )),
+            };
+        }
+        let (Some(external_id), Some(organizer)) = (row.external_id().filter(|id| !id.is_empty()), organizer) else {
+            return Ok(None);
+        };
+        if !self.plan.actor.acts_for(organizer) {
+            return Ok(None); // creating it is refused with the usual answer
+        }
+        Ok(events::table
+            .filter(events::organizer_id.eq(organizer).and(events::external_id.eq(external_id)))
+            .select(events::id)
+            .first(conn)
+            .optional()?)
+    }
+
+    fn update(&self, conn: &mut PgConnection, id: Uuid, mut fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
+        // The organizer was used to find the event; naming it again (by slug) is no change.
+        fields.remove("organizer");
+        let before: i32 = events::table.find(id).select(events::version).first(conn)?;
+        let after = repo::update(conn, self.geo, &self.plan.actor, id, &IfMatch::Any, &fields)?;
+        let outcome = if after.version == before { Outcome::Unchanged } else { Outcome::Updated };
+        Ok((outcome, id))
+    }
+
+    fn create(&self, conn: &mut PgConnection, fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
+        // A new event is the row merged into nothing: empty cells are simply absent.
+        let mut object = Value::Object(Map::new());
+        merge_patch(&mut object, &Value::Object(fields));
+        let bytes = serde_json::to_vec(&object).map_err(ApiError::internal)?;
+        let form: EventForm = crate::http::json::parse_json(&bytes)?;
+        validator::Validate::validate(&form)?;
+        let row = repo::create(conn, self.geo, &self.plan.actor, &form)?;
+        if self.plan.submit {
+            let transition = Transition::Submit { override_referencing_window: false };
+            workflow::apply(conn, self.geo, &self.plan.actor, row.id, &IfMatch::Any, transition, self.plan.now)?;
+        }
+        Ok((Outcome::Created, row.id))
+    }
+
+    /// A refusal as the row's errors, each naming its line and column (or field).
+    fn errors_of(&self, line: usize, error: ApiError) -> Vec<RowError> {
+        let lang = self.plan.lang;
+        let field_errors: Vec<FieldError> = match error {
+            ApiError::Validation(errors) => errors,
+            ApiError::BadRequest { errors, detail } | ApiError::Conflict { errors, detail } if errors.is_empty() => {
+                vec![FieldError::new("", "invalid", detail)]
+            }
+            ApiError::BadRequest { errors, .. } | ApiError::Conflict { errors, .. } => errors,
+            ApiError::Forbidden(message) => vec![FieldError::new("organizer", "forbidden", message)],
+            other => vec![FieldError::new("", "invalid", other.to_string())],
+        };
+        field_errors
+            .into_iter()
+            .map(|error| {
+                let message = match lang {
+                    Lang::En => error.message.clone(),
+                    Lang::Fr => wording::french(&error),
+                };
+                self.error(line, &error.field, &error.code, &message)
+            })
+            .collect()
+    }
+}
+
+/// Whether a refusal is about the row (its report) rather than a fault that ends the import.
+fn is_about_the_row(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Validation(_)
+            | ApiError::BadRequest { .. }
+            | ApiError::Conflict { .. }
+            | ApiError::Forbidden(_)
+            | ApiError::NotFound(_)
+            | ApiError::PreconditionFailed(_)
+    )
+}
