@@ -64,7 +64,8 @@ impl From<diesel::result::Error> for Undo {
 pub fn apply(conn: &mut PgConnection, geo: &Geography, plan: &Plan, parsed: Parsed) -> ApiResult<Applied> {
     let Parsed { rows, header, .. } = parsed;
     let outcome = conn.transaction::<_, Undo, _>(|conn| {
-        let mut importer = Importer { geo, plan, header: header.as_ref(), organizers: HashMap::new() };
+        let default_edition = current_edition(conn, plan.now)?;
+        let mut importer = Importer { geo, plan, header: header.as_ref(), organizers: HashMap::new(), default_edition };
         let mut reports = Vec::with_capacity(rows.len());
         let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
         for row in rows {
@@ -94,6 +95,24 @@ struct Importer<'a> {
     header: Option<&'a Header>,
     /// Organizers named by the rows (id or slug), looked up once.
     organizers: HashMap<String, Option<Uuid>>,
+    /// The edition of new rows that name none.
+    default_edition: Option<i32>,
+}
+
+/// The edition a new row without one belongs to: the one open for referencing now, else the
+/// latest. A spreadsheet of this year's events need not say the year on every line.
+fn current_edition(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<Option<i32>> {
+    use crate::schema::editions;
+    let open: Option<i32> = editions::table
+        .filter(editions::referencing_opens_at.le(now).and(editions::referencing_closes_at.gt(now)))
+        .select(editions::year)
+        .order(editions::year.desc())
+        .first(conn)
+        .optional()?;
+    match open {
+        Some(year) => Ok(Some(year)),
+        None => editions::table.select(diesel::dsl::max(editions::year)).first(conn),
+    }
 }
 
 impl Importer<'_> {
@@ -216,12 +235,17 @@ impl Importer<'_> {
         Ok((outcome, id))
     }
 
-    fn create(&self, conn: &mut PgConnection, fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
+    fn create(&self, conn: &mut PgConnection, mut fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
+        if fields.get("edition").is_none_or(Value::is_null)
+            && let Some(year) = self.default_edition
+        {
+            fields.insert("edition".into(), Value::from(year));
+        }
         // A new event is the row merged into nothing: empty cells are simply absent.
         let mut object = Value::Object(Map::new());
         merge_patch(&mut object, &Value::Object(fields));
         let bytes = serde_json::to_vec(&object).map_err(ApiError::internal)?;
-        let form: EventForm = crate::http::json::parse_json(&bytes)?;
+        let form: EventForm = crate::http::json::parse_json(&bytes).map_err(missing_field)?;
         validator::Validate::validate(&form)?;
         let row = repo::create(conn, self.geo, &self.plan.actor, &form)?;
         if self.plan.submit {
@@ -253,6 +277,17 @@ impl Importer<'_> {
                 self.error(line, &error.field, &error.code, &message)
             })
             .collect()
+    }
+}
+
+/// serde says a missing field about the whole object (`body`); a row's report names the field.
+fn missing_field(error: ApiError) -> ApiError {
+    let ApiError::BadRequest { errors, detail } = error else { return error };
+    let named =
+        errors.first().and_then(|e| e.message.strip_prefix("missing field `")?.split('`').next().map(String::from));
+    match named {
+        Some(field) => ApiError::field(&field, "required", "this field is required for a new event"),
+        None => ApiError::BadRequest { errors, detail },
     }
 }
 

@@ -20,6 +20,7 @@ mod events;
 mod faults;
 mod feeds;
 mod foundation;
+mod imports;
 mod instances;
 mod labs;
 mod log_hygiene;
