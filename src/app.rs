@@ -40,6 +40,7 @@ use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, import
         (name = "reports", description = "The month in figures: tables, CSV and SVG charts, under the filters of the events list"),
         (name = "feeds", description = "Calendars (iCalendar) and news feeds (RSS, Atom, JSON Feed) for partner sites, under the filters of the events list"),
         (name = "embeds", description = "An accessible HTML list of events for partner sites' iframes, and the one-line script that inserts it"),
+        (name = "imports", description = "Events in bulk from spreadsheets and other agendas (CSV, JSON, NDJSON, XLSX), with a report per row"),
         (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
         (name = "organizers", description = "Who references events: profiles, verification, members"),
         (name = "geography", description = "INSEE regions and departments"),

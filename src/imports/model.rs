@@ -51,6 +51,14 @@ pub struct ImportQuery {
     pub format: Option<ImportFormat>,
 }
 
+/// A multipart upload, as `curl -F file=@events.csv` sends it.
+#[derive(Debug, ToSchema)]
+pub struct ImportUpload {
+    /// The file: CSV, JSON, NDJSON or XLSX (known by its name or type, or by `format`).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 /// One problem with a row, said so that a person can fix the file.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RowError {

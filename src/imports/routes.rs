@@ -59,7 +59,7 @@ const BODY_TIMEOUT_FACTOR: u32 = 6;
             (Vec<crate::events::model::EventForm> = "application/json"),
             (String = "application/x-ndjson"),
             (String = "text/csv"),
-            (String = "multipart/form-data"),
+            (super::model::ImportUpload = "multipart/form-data"),
         ),
     ),
     security(("bearer" = [])),
