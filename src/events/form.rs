@@ -2,6 +2,8 @@
 //! columns to write, reading a stored event back as the form that `PATCH` merges into, and the
 //! merge patch itself (RFC 7396).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Map, Value};
@@ -27,6 +29,71 @@ pub struct Resolved {
     pub normalized: EventForm,
 }
 
+/// What checking forms reads from the database, read once for many forms (an import's rows
+/// name the same edition, tracks and labs again and again).
+#[derive(Default)]
+pub struct Lookups {
+    /// The organizer of new events, by the key a form names it with (none: the writer's own).
+    owners: HashMap<Option<String>, Uuid>,
+    editions: HashMap<i32, Option<EditionRow>>,
+    tracks: HashMap<(i32, String), Option<Uuid>>,
+    labs: HashMap<String, Option<Uuid>>,
+}
+
+impl Lookups {
+    /// The owner of a new event named by `key`, found by `find` once per key.
+    pub fn owner(&mut self, key: Option<&str>, find: impl FnOnce(Option<&str>) -> ApiResult<Uuid>) -> ApiResult<Uuid> {
+        let key = key.map(str::to_string);
+        if let Some(found) = self.owners.get(&key) {
+            return Ok(*found);
+        }
+        let found = find(key.as_deref())?;
+        self.owners.insert(key, found);
+        Ok(found)
+    }
+
+    fn edition(&mut self, conn: &mut PgConnection, year: i32) -> ApiResult<Option<EditionRow>> {
+        if let Some(found) = self.editions.get(&year) {
+            return Ok(found.clone());
+        }
+        let found = match crate::editions::repo::find_row(conn, year) {
+            Ok(edition) => Some(edition),
+            Err(ApiError::NotFound(_)) => None,
+            Err(other) => return Err(other),
+        };
+        self.editions.insert(year, found.clone());
+        Ok(found)
+    }
+
+    fn track(&mut self, conn: &mut PgConnection, year: i32, slug: &str) -> ApiResult<Option<Uuid>> {
+        let key = (year, slug.to_string());
+        if let Some(found) = self.tracks.get(&key) {
+            return Ok(*found);
+        }
+        let found: Option<Uuid> = tracks::table
+            .filter(tracks::edition_year.eq(year).and(tracks::slug.eq(slug)))
+            .select(tracks::id)
+            .first(conn)
+            .optional()?;
+        self.tracks.insert(key, found);
+        Ok(found)
+    }
+
+    /// The ids of the labs with these slugs (those that exist), reading only unknown slugs.
+    fn labs(&mut self, conn: &mut PgConnection, slugs: &[String]) -> ApiResult<Vec<(String, Uuid)>> {
+        let unknown: Vec<&String> = slugs.iter().filter(|slug| !self.labs.contains_key(*slug)).collect();
+        if !unknown.is_empty() {
+            let found: Vec<(String, Uuid)> =
+                labs::table.filter(labs::slug.eq_any(&unknown)).select((labs::slug, labs::id)).load(conn)?;
+            for slug in unknown {
+                let id = found.iter().find(|(known, _)| known == slug).map(|(_, id)| *id);
+                self.labs.insert(slug.clone(), id);
+            }
+        }
+        Ok(slugs.iter().filter_map(|slug| Some((slug.clone(), (*self.labs.get(slug)?)?))).collect())
+    }
+}
+
 /// Checks a form: the edition, track and labs exist, and the rules hold at `completeness`.
 pub fn resolve(
     conn: &mut PgConnection,
@@ -34,22 +101,25 @@ pub fn resolve(
     form: &EventForm,
     completeness: Completeness,
 ) -> ApiResult<Resolved> {
+    resolve_with(conn, geo, form, completeness, &mut Lookups::default())
+}
+
+/// [`resolve`], reading the database through `lookups`.
+pub fn resolve_with(
+    conn: &mut PgConnection,
+    geo: &Geography,
+    form: &EventForm,
+    completeness: Completeness,
+    lookups: &mut Lookups,
+) -> ApiResult<Resolved> {
     let mut errors = Vec::new();
-    let edition = match crate::editions::repo::find_row(conn, form.edition) {
-        Ok(edition) => edition,
-        Err(ApiError::NotFound(_)) => {
-            return Err(ApiError::field("edition", "unknown_edition", format!("there is no {} edition", form.edition)));
-        }
-        Err(other) => return Err(other),
+    let Some(edition) = lookups.edition(conn, form.edition)? else {
+        return Err(ApiError::field("edition", "unknown_edition", format!("there is no {} edition", form.edition)));
     };
     let track_id = match &form.track {
         None => None,
         Some(slug) => {
-            let found: Option<Uuid> = tracks::table
-                .filter(tracks::edition_year.eq(form.edition).and(tracks::slug.eq(slug)))
-                .select(tracks::id)
-                .first(conn)
-                .optional()?;
+            let found = lookups.track(conn, form.edition, slug)?;
             if found.is_none() {
                 errors.push(FieldError::new(
                     "track",
@@ -63,8 +133,7 @@ pub fn resolve(
     let mut lab_slugs: Vec<String> = form.labs.iter().map(|s| s.trim().to_string()).collect();
     lab_slugs.sort();
     lab_slugs.dedup();
-    let known: Vec<(String, Uuid)> =
-        labs::table.filter(labs::slug.eq_any(&lab_slugs)).select((labs::slug, labs::id)).load(conn)?;
+    let known = if lab_slugs.is_empty() { Vec::new() } else { lookups.labs(conn, &lab_slugs)? };
     for (index, slug) in form.labs.iter().enumerate() {
         if !known.iter().any(|(known_slug, _)| known_slug == slug.trim()) {
             errors.push(FieldError::new(

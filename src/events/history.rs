@@ -71,6 +71,28 @@ pub fn record(
     Ok(())
 }
 
+/// The `created` entries of new events, in one statement per few thousand.
+pub fn record_created(conn: &mut PgConnection, created: &[(&EventRow, Value)], actor: &Actor) -> ApiResult<()> {
+    let rows: Vec<_> = created
+        .iter()
+        .map(|(event, changes)| {
+            (
+                event_history::event_id.eq(event.id),
+                event_history::version.eq(event.version),
+                event_history::action.eq(HistoryAction::Created.as_str()),
+                event_history::account_id.eq(actor.account_id),
+                event_history::actor_role.eq(actor.role.as_str()),
+                event_history::publication_after.eq(&event.publication),
+                event_history::changes.eq(changes),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(5_000) {
+        diesel::insert_into(event_history::table).values(chunk).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// The event's history, oldest first. `after_id` is the cursor. DITP staff appear to
 /// organizers by their role, not their email.
 pub fn list(

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::form::{Resolved, forget_deduced_region, form_of, merge_patch, resolve};
+use super::form::{Lookups, Resolved, forget_deduced_region, form_of, merge_patch, resolve, resolve_with};
 use super::history::{self, Actor};
 use super::model::{EventForm, EventRow, EventStatus, HistoryAction, Publication, SessionRow};
 use super::rules::Completeness;
@@ -95,10 +95,11 @@ fn write_parts(conn: &mut PgConnection, event_id: Uuid, resolved: &Resolved) -> 
     Ok(())
 }
 
-/// Whose event a new one is: members write for their organizer, admins name it.
-pub fn owner_of_new_event(conn: &mut PgConnection, actor: &Actor, form: &EventForm) -> ApiResult<OrganizerRow> {
+/// Whose event a new one is (the organizer the form names, id or slug): members write for
+/// their organizer, admins name it.
+pub fn owner_of_new_event(conn: &mut PgConnection, actor: &Actor, named: Option<&str>) -> ApiResult<OrganizerRow> {
     let not_yours = || ApiError::Forbidden("you may only reference events for your own organizer".into());
-    let named = match &form.organizer {
+    let named = match named {
         Some(key) => Some(crate::organizers::repo::find_row(conn, key).map_err(|error| match error {
             // Members get the same answer for an organizer that does not exist and for one that
             // is not theirs, so unverified organizers cannot be found by guessing their slugs.
@@ -118,54 +119,130 @@ pub fn owner_of_new_event(conn: &mut PgConnection, actor: &Actor, form: &EventFo
     }
 }
 
-/// Inserts a new event under a fresh id and the slug made from it. Two slugs meet only when the
-/// titles, the years and 30 random bits do; should that ever happen, the event is given another
-/// id, in a savepoint, so that the caller's transaction stays usable and the author never
-/// learns of the other event.
-fn insert_new_event(
+/// A new event, checked and ready to be inserted.
+pub struct NewEvent {
+    organizer_id: Uuid,
+    title: String,
+    edition: i32,
+    resolved: Resolved,
+}
+
+/// Checks a new event as its creation does, without writing anything: whose it is, and the
+/// rules of a draft. Imports check all their rows so, then insert them together.
+pub fn prepare_new(
     conn: &mut PgConnection,
+    geo: &Geography,
+    actor: &Actor,
     form: &EventForm,
-    insert: impl Fn(&mut PgConnection, Uuid, &str) -> QueryResult<usize>,
-) -> ApiResult<Uuid> {
-    use diesel::result::{DatabaseErrorKind, Error};
-    const ATTEMPTS: usize = 3;
-    for attempt in 1..=ATTEMPTS {
-        let id = Uuid::now_v7();
-        let slug = event_slug(&form.title, form.edition, id);
-        match conn.transaction(|conn| insert(conn, id, &slug)) {
-            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
-                if attempt < ATTEMPTS && info.constraint_name() == Some("events_slug_key") => {}
-            other => return other.map(|_| id).map_err(ApiError::from),
-        }
+    lookups: &mut Lookups,
+) -> ApiResult<NewEvent> {
+    let organizer_id = lookups
+        .owner(form.organizer.as_deref(), |key| owner_of_new_event(conn, actor, key).map(|organizer| organizer.id))?;
+    if form.status == Some(EventStatus::Cancelled) {
+        return Err(ApiError::field("status", "use_cancel", "a new event cannot be cancelled"));
     }
-    unreachable!("the last attempt returns")
+    let mut resolved = resolve_with(conn, geo, form, Completeness::Draft, lookups)?;
+    resolved.normalized.organizer = Some(organizer_id.to_string());
+    Ok(NewEvent { organizer_id, title: form.title.clone(), edition: form.edition, resolved })
+}
+
+/// Rows per insert statement: PostgreSQL takes at most 65,535 parameters per statement, and an
+/// event row has about 40.
+const INSERT_CHUNK: usize = 1_000;
+
+/// Inserts new events (drafts) with their sessions, labs and a history entry each, in a few
+/// statements whatever their number. Returns the rows in the order given.
+///
+/// Each event gets a fresh id and the slug made from it. Two slugs meet only when the titles,
+/// the years and 30 random bits do; an event whose slug is taken (`ON CONFLICT (slug) DO
+/// NOTHING` leaves it out) is given another id and tried again, so the author never learns of
+/// the other event.
+pub fn insert_new(conn: &mut PgConnection, actor: &Actor, new: &[NewEvent]) -> ApiResult<Vec<EventRow>> {
+    const ATTEMPTS: usize = 3;
+    let mut ids: Vec<Uuid> = vec![Uuid::nil(); new.len()];
+    let mut rows: Vec<Option<EventRow>> = vec![None; new.len()];
+    let mut pending: Vec<usize> = (0..new.len()).collect();
+    for _ in 0..ATTEMPTS {
+        if pending.is_empty() {
+            break;
+        }
+        for index in &pending {
+            if let Some(id) = ids.get_mut(*index) {
+                *id = Uuid::now_v7();
+            }
+        }
+        for chunk in pending.chunks(INSERT_CHUNK) {
+            let values: Vec<_> = chunk
+                .iter()
+                .filter_map(|index| Some((*index, new.get(*index)?, *ids.get(*index)?)))
+                .map(|(_, event, id)| {
+                    (
+                        &event.resolved.content,
+                        events::id.eq(id),
+                        events::slug.eq(event_slug(&event.title, event.edition, id)),
+                        events::organizer_id.eq(event.organizer_id),
+                        events::created_by.eq(actor.account_id),
+                    )
+                })
+                .collect();
+            let inserted: Vec<EventRow> = diesel::insert_into(events::table)
+                .values(values)
+                .on_conflict(events::slug)
+                .do_nothing()
+                .returning(EventRow::as_returning())
+                .get_results(conn)?;
+            for row in inserted {
+                if let Some(index) = chunk.iter().find(|index| ids.get(**index) == Some(&row.id))
+                    && let Some(slot) = rows.get_mut(*index)
+                {
+                    *slot = Some(row);
+                }
+            }
+        }
+        pending.retain(|index| rows.get(*index).is_some_and(Option::is_none));
+    }
+    if !pending.is_empty() {
+        return Err(ApiError::internal("could not find a free slug for a new event"));
+    }
+    let rows: Vec<EventRow> = rows.into_iter().flatten().collect();
+    let sessions: Vec<SessionRow> = rows
+        .iter()
+        .zip(new)
+        .flat_map(|(row, event)| {
+            event.resolved.sessions.iter().enumerate().map(|(position, (starts_at, ends_at))| SessionRow {
+                event_id: row.id,
+                position: position as i32,
+                starts_at: *starts_at,
+                ends_at: *ends_at,
+            })
+        })
+        .collect();
+    for chunk in sessions.chunks(INSERT_CHUNK * 10) {
+        diesel::insert_into(event_sessions::table).values(chunk).execute(conn)?;
+    }
+    let lab_rows: Vec<_> = rows
+        .iter()
+        .zip(new)
+        .flat_map(|(row, event)| {
+            event.resolved.lab_ids.iter().map(|lab| (event_labs::event_id.eq(row.id), event_labs::lab_id.eq(*lab)))
+        })
+        .collect();
+    for chunk in lab_rows.chunks(INSERT_CHUNK * 10) {
+        diesel::insert_into(event_labs::table).values(chunk).execute(conn)?;
+    }
+    let created: Vec<(&EventRow, Value)> =
+        rows.iter().zip(new).map(|(row, event)| (row, history::diff(None, &event.resolved.normalized))).collect();
+    history::record_created(conn, &created, actor)?;
+    Ok(rows)
 }
 
 /// Creates a draft.
 pub fn create(conn: &mut PgConnection, geo: &Geography, actor: &Actor, form: &EventForm) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
-        let organizer = owner_of_new_event(conn, actor, form)?;
-        if form.status == Some(EventStatus::Cancelled) {
-            return Err(ApiError::field("status", "use_cancel", "a new event cannot be cancelled"));
-        }
-        let mut resolved = resolve(conn, geo, form, Completeness::Draft)?;
-        resolved.normalized.organizer = Some(organizer.id.to_string());
-        let id = insert_new_event(conn, form, |conn, id, slug| {
-            diesel::insert_into(events::table)
-                .values((
-                    &resolved.content,
-                    events::id.eq(id),
-                    events::slug.eq(slug),
-                    events::organizer_id.eq(organizer.id),
-                    events::created_by.eq(actor.account_id),
-                ))
-                .execute(conn)
-        })?;
-        write_parts(conn, id, &resolved)?;
-        let row = find_row(conn, &id.to_string())?;
-        let changes = history::diff(None, &resolved.normalized);
-        history::record(conn, &row, HistoryAction::Created, actor, None, changes, None)?;
-        Ok(row)
+        let new = prepare_new(conn, geo, actor, form, &mut Lookups::default())?;
+        insert_new(conn, actor, std::slice::from_ref(&new))?
+            .pop()
+            .ok_or_else(|| ApiError::internal("the new event was not inserted"))
     })
 }
 

@@ -19,11 +19,12 @@ use super::model::{Outcome, RowError, RowReport};
 use super::rows::{InputRow, Parsed, Place, row_error};
 use super::wording;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::events::form::merge_patch;
+use crate::events::form::{Lookups, merge_patch};
 use crate::events::history::Actor;
 use crate::events::model::EventForm;
+use crate::events::repo::{self, NewEvent};
+use crate::events::sheet::Header;
 use crate::events::workflow::{self, Transition};
-use crate::events::{repo, sheet::Header};
 use crate::geo::repo::Geography;
 use crate::http::conditional::IfMatch;
 use crate::http::language::Lang;
@@ -65,16 +66,27 @@ pub fn apply(conn: &mut PgConnection, geo: &Geography, plan: &Plan, parsed: Pars
     let Parsed { rows, header, .. } = parsed;
     let outcome = conn.transaction::<_, Undo, _>(|conn| {
         let default_edition = current_edition(conn, plan.now)?;
-        let mut importer = Importer { geo, plan, header: header.as_ref(), organizers: HashMap::new(), default_edition };
+        let mut importer = Importer {
+            geo,
+            plan,
+            header: header.as_ref(),
+            organizers: HashMap::new(),
+            default_edition,
+            lookups: Lookups::default(),
+            known: HashMap::new(),
+            new: Vec::new(),
+        };
+        importer.prefetch(conn, &rows).map_err(Undo::Error)?;
         let mut reports = Vec::with_capacity(rows.len());
         let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
         for row in rows {
             let report = match importer.duplicate(&mut seen, &row) {
                 Some(error) => failed(&row, vec![error]),
-                None => importer.row(conn, row).map_err(Undo::Error)?,
+                None => importer.row(conn, row, reports.len()).map_err(Undo::Error)?,
             };
             reports.push(report);
         }
+        importer.insert_new(conn, &mut reports).map_err(Undo::Error)?;
         let any_failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
         if plan.dry_run || (plan.atomic && any_failed) { Err(Undo::Rows(reports)) } else { Ok(reports) }
     });
@@ -97,6 +109,12 @@ struct Importer<'a> {
     organizers: HashMap<String, Option<Uuid>>,
     /// The edition of new rows that name none.
     default_edition: Option<i32>,
+    /// Editions, tracks, labs and owners, read once for all rows.
+    lookups: Lookups,
+    /// Stored events of the file's organizers, by `(organizer, external_id)`.
+    known: HashMap<(Uuid, String), Uuid>,
+    /// New events checked and waiting to be inserted together, with their row's index.
+    new: Vec<(usize, NewEvent)>,
 }
 
 /// The edition a new row without one belongs to: the one open for referencing now, else the
@@ -144,17 +162,17 @@ impl Importer<'_> {
 
     /// Applies one row in a savepoint. A rule it breaks is its report; a fault of the
     /// database ends the import.
-    fn row(&mut self, conn: &mut PgConnection, row: InputRow) -> ApiResult<RowReport> {
+    fn row(&mut self, conn: &mut PgConnection, row: InputRow, index: usize) -> ApiResult<RowReport> {
         if !row.errors.is_empty() {
             let errors = row.errors.clone();
             return Ok(failed(&row, errors));
         }
-        match conn.transaction(|conn| self.upsert(conn, &row)) {
+        match conn.transaction(|conn| self.upsert(conn, &row, index)) {
             Ok((outcome, id)) => Ok(RowReport {
                 line: row.line,
                 external_id: row.external_id(),
                 outcome,
-                event_id: Some(id),
+                event_id: id,
                 errors: Vec::new(),
             }),
             Err(error) if is_about_the_row(&error) => {
@@ -165,7 +183,9 @@ impl Importer<'_> {
         }
     }
 
-    fn upsert(&mut self, conn: &mut PgConnection, row: &InputRow) -> ApiResult<(Outcome, Uuid)> {
+    /// Applies a row; a new event without `submit` is only checked here, and inserted with the
+    /// others by [`Importer::insert_new`] (its id is known then).
+    fn upsert(&mut self, conn: &mut PgConnection, row: &InputRow, index: usize) -> ApiResult<(Outcome, Option<Uuid>)> {
         let mut fields = row.fields.clone();
         if !fields.contains_key("organizer")
             && let Some(organizer) = &self.plan.organizer
@@ -174,8 +194,81 @@ impl Importer<'_> {
         }
         let organizer = self.organizer_of(conn, &fields)?;
         match self.existing(conn, row, organizer)? {
-            Some(id) => self.update(conn, id, fields),
-            None => self.create(conn, fields),
+            Some(id) => self.update(conn, id, fields).map(|(outcome, id)| (outcome, Some(id))),
+            None => self.create(conn, fields, index),
+        }
+    }
+
+    /// Reads at once the events that the file's rows name by `external_id`, per organizer.
+    fn prefetch(&mut self, conn: &mut PgConnection, rows: &[InputRow]) -> ApiResult<()> {
+        let mut wanted: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for row in rows.iter().filter(|row| row.errors.is_empty() && row.id.is_none()) {
+            let Some(external_id) = row.external_id().filter(|id| !id.is_empty()) else { continue };
+            let mut fields = row.fields.clone();
+            if !fields.contains_key("organizer")
+                && let Some(organizer) = &self.plan.organizer
+            {
+                fields.insert("organizer".into(), Value::String(organizer.clone()));
+            }
+            if let Some(organizer) = self.organizer_of(conn, &fields)?.filter(|o| self.plan.actor.acts_for(*o)) {
+                wanted.entry(organizer).or_default().push(external_id);
+            }
+        }
+        for (organizer, external_ids) in wanted {
+            let found: Vec<(Option<String>, Uuid)> = events::table
+                .filter(events::organizer_id.eq(organizer).and(events::external_id.eq_any(&external_ids)))
+                .select((events::external_id, events::id))
+                .load(conn)?;
+            for (external_id, id) in found {
+                if let Some(external_id) = external_id {
+                    self.known.insert((organizer, external_id), id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the new events checked by the rows, together (`events::repo::insert_new`), and
+    /// fills in their reports. Should the batch be refused (a row that another import took in
+    /// the meantime), each is inserted on its own, so that the refusal lands on its row.
+    fn insert_new(&mut self, conn: &mut PgConnection, reports: &mut [RowReport]) -> ApiResult<()> {
+        let pending = std::mem::take(&mut self.new);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<NewEvent> = Vec::new();
+        let (indexes, events): (Vec<usize>, Vec<NewEvent>) =
+            pending.into_iter().fold((Vec::new(), events), |(mut indexes, mut events), (index, event)| {
+                indexes.push(index);
+                events.push(event);
+                (indexes, events)
+            });
+        let actor = &self.plan.actor;
+        match conn.transaction(|conn| repo::insert_new(conn, actor, &events)) {
+            Ok(rows) => {
+                for (index, row) in indexes.iter().zip(rows) {
+                    if let Some(report) = reports.get_mut(*index) {
+                        report.event_id = Some(row.id);
+                    }
+                }
+                Ok(())
+            }
+            Err(error) if is_about_the_row(&error) => {
+                for (index, event) in indexes.iter().zip(&events) {
+                    let inserted = conn.transaction(|conn| repo::insert_new(conn, actor, std::slice::from_ref(event)));
+                    let Some(report) = reports.get_mut(*index) else { continue };
+                    match inserted {
+                        Ok(rows) => report.event_id = rows.first().map(|row| row.id),
+                        Err(error) if is_about_the_row(&error) => {
+                            report.outcome = Outcome::Failed;
+                            report.errors = self.errors_of(report.line, error);
+                        }
+                        Err(error) => return Err(error),
+                    }
+                }
+                Ok(())
+            }
+            Err(error) => Err(error),
         }
     }
 
@@ -186,6 +279,11 @@ impl Importer<'_> {
         };
         if let Some(found) = self.organizers.get(key) {
             return Ok(*found);
+        }
+        if let Ok(id) = Uuid::parse_str(key)
+            && self.plan.actor.organizer_id == Some(id)
+        {
+            return Ok(Some(id));
         }
         let found = match crate::organizers::repo::find_row(conn, key) {
             Ok(row) => Some(row.id),
@@ -219,11 +317,7 @@ impl Importer<'_> {
         if !self.plan.actor.acts_for(organizer) {
             return Ok(None); // creating it is refused with the usual answer
         }
-        Ok(events::table
-            .filter(events::organizer_id.eq(organizer).and(events::external_id.eq(external_id)))
-            .select(events::id)
-            .first(conn)
-            .optional()?)
+        Ok(self.known.get(&(organizer, external_id)).copied())
     }
 
     fn update(&self, conn: &mut PgConnection, id: Uuid, mut fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
@@ -235,7 +329,12 @@ impl Importer<'_> {
         Ok((outcome, id))
     }
 
-    fn create(&self, conn: &mut PgConnection, mut fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
+    fn create(
+        &mut self,
+        conn: &mut PgConnection,
+        mut fields: Map<String, Value>,
+        index: usize,
+    ) -> ApiResult<(Outcome, Option<Uuid>)> {
         if fields.get("edition").is_none_or(Value::is_null)
             && let Some(year) = self.default_edition
         {
@@ -247,12 +346,19 @@ impl Importer<'_> {
         let bytes = serde_json::to_vec(&object).map_err(ApiError::internal)?;
         let form: EventForm = crate::http::json::parse_json(&bytes).map_err(missing_field)?;
         validator::Validate::validate(&form)?;
-        let row = repo::create(conn, self.geo, &self.plan.actor, &form)?;
-        if self.plan.submit {
-            let transition = Transition::Submit { override_referencing_window: false };
-            workflow::apply(conn, self.geo, &self.plan.actor, row.id, &IfMatch::Any, transition, self.plan.now)?;
+        let new = repo::prepare_new(conn, self.geo, &self.plan.actor, &form, &mut self.lookups)?;
+        if !self.plan.submit {
+            self.new.push((index, new));
+            return Ok((Outcome::Created, None));
         }
-        Ok((Outcome::Created, row.id))
+        // Submitted at once: inserted and submitted in the row's savepoint, so that a row that
+        // cannot be submitted leaves no draft behind.
+        let row = repo::insert_new(conn, &self.plan.actor, std::slice::from_ref(&new))?
+            .pop()
+            .ok_or_else(|| ApiError::internal("the new event was not inserted"))?;
+        let transition = Transition::Submit { override_referencing_window: false };
+        workflow::apply(conn, self.geo, &self.plan.actor, row.id, &IfMatch::Any, transition, self.plan.now)?;
+        Ok((Outcome::Created, Some(row.id)))
     }
 
     /// A refusal as the row's errors, each naming its line and column (or field).
