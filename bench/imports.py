@@ -91,7 +91,7 @@ def copy_rows(rows, organizer, account, year):
             starts.isoformat(), (starts + timedelta(hours=2)).isoformat(),
             nul if online else "Salle du conseil", nul if online else postal, nul if online else city,
             nul if online else region, nul if online else department,
-            f"https://visio.example.fr/{n}" if online else nul, "{usagers,design}", f"bench-{n}", str(account),
+            f"https://visio.example.fr/{n}" if online else nul, "{usagers,design}", f"copy-{n:05d}", str(account),
         ]))
     return "\n".join(out) + "\n"
 
@@ -121,7 +121,7 @@ def main():
     name = "mip_bench_imports"
     run(["psql", f"{args.server}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
     env = dict(os.environ, DATABASE_URL=f"{args.server}/{name}", MIP_JWT_SECRET="bench-secret-that-is-at-least-32-bytes",
-               MIP_LOG="warn", MIP_IMPORT_MAX_ROWS=str(max(args.rows, 10_000)), MIP_AUTH_RATE_PER_MINUTE="1000")
+               MIP_LOG=os.environ.get("MIP_BENCH_LOG", "warn"), MIP_IMPORT_MAX_ROWS=str(max(args.rows, 10_000)), MIP_AUTH_RATE_PER_MINUTE="1000")
     run([binary, "migrate"], env=env)
     run([binary, "admin", "create", "--email", "admin@bench.example", "--password-stdin"], env=env,
         input="bench-admin-password-long-enough\n")

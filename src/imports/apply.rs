@@ -76,6 +76,7 @@ pub fn apply(conn: &mut PgConnection, geo: &Geography, plan: &Plan, parsed: Pars
             known: HashMap::new(),
             new: Vec::new(),
         };
+        let started = std::time::Instant::now();
         importer.prefetch(conn, &rows).map_err(Undo::Error)?;
         let mut reports = Vec::with_capacity(rows.len());
         let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
@@ -86,7 +87,14 @@ pub fn apply(conn: &mut PgConnection, geo: &Geography, plan: &Plan, parsed: Pars
             };
             reports.push(report);
         }
+        let checked = started.elapsed();
         importer.insert_new(conn, &mut reports).map_err(Undo::Error)?;
+        tracing::info!(
+            rows = reports.len(),
+            checked_ms = checked.as_millis(),
+            inserted_ms = (started.elapsed() - checked).as_millis(),
+            "import applied"
+        );
         let any_failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
         if plan.dry_run || (plan.atomic && any_failed) { Err(Undo::Rows(reports)) } else { Ok(reports) }
     });
