@@ -1,7 +1,7 @@
 //! What an export adds to the event filter, and an event as exports write it.
 
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
@@ -46,6 +46,11 @@ impl ExportQuery {
         Ok((request, csv))
     }
 }
+
+/// A binary file (an XLSX workbook), as the OpenAPI document names one.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct BinaryFile(pub Vec<u8>);
 
 /// An event as exports write it: its form, and what only exports show.
 #[derive(Debug, Clone)]

@@ -118,7 +118,7 @@ pub async fn events_ndjson(
     tag = "exports",
     params(EventFilterQuery, ExportQuery),
     responses(
-        (status = 200, description = "An XLSX workbook", body = Vec<u8>,
+        (status = 200, description = "An XLSX workbook", body = super::model::BinaryFile,
          content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          headers(("content-disposition" = String, description = "`attachment; filename=\"events.xlsx\"`"))),
         (status = 400, description = "A bad parameter, named, or more events than a sheet holds", body = Problem, content_type = PROBLEM),
