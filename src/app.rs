@@ -20,7 +20,9 @@ use crate::http::{fallback, request_id};
 use crate::reports::model::Delimiter;
 use crate::reports::model::Include;
 use crate::state::AppState;
-use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, imports, labs, organizers, reports};
+use crate::{
+    accounts, auth, editions, embeds, events, exports, feeds, geo, health, imports, labs, organizers, reports,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +41,7 @@ use crate::{accounts, auth, editions, embeds, events, feeds, geo, health, import
         (name = "labs", description = "Territorial innovation labs"),
         (name = "reports", description = "The month in figures: tables, CSV and SVG charts, under the filters of the events list"),
         (name = "feeds", description = "Calendars (iCalendar) and news feeds (RSS, Atom, JSON Feed) for partner sites, under the filters of the events list"),
+        (name = "exports", description = "Every event you may see under the filters of the events list, as CSV, NDJSON or XLSX, streamed"),
         (name = "embeds", description = "An accessible HTML list of events for partner sites' iframes, and the one-line script that inserts it"),
         (name = "imports", description = "Events in bulk from spreadsheets and other agendas (CSV, JSON, NDJSON, XLSX), with a report per row"),
         (name = "auth", description = "Registration, login, sessions, the caller's account and API tokens"),
@@ -72,6 +75,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(editions::configure)
         .configure(labs::configure)
         .configure(reports::configure)
+        .configure(exports::configure)
         .configure(geo::configure);
 }
 

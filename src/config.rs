@@ -10,6 +10,9 @@ pub const MIN_JWT_SECRET_BYTES: usize = 32;
 pub const DEFAULT_EVENT_PAGE_URL: &str =
     "https://www.modernisation.gouv.fr/mois-de-linnovation-publique/programme/{slug}";
 
+/// The largest export chunk: beyond it a chunk's query and its memory stop being small.
+pub const MAX_EXPORT_CHUNK_ROWS: i64 = 10_000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -124,6 +127,12 @@ pub struct Settings {
     #[arg(long, env = "MIP_METRICS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub metrics: bool,
 
+    /// Rows an export reads per database round trip (`GET /exports/events.*`): each chunk is one
+    /// short query on a pooled connection, so a slow download never holds a connection; the
+    /// server holds about one chunk per export in memory.
+    #[arg(long, env = "MIP_EXPORT_CHUNK_ROWS", default_value_t = 500, global = true)]
+    pub export_chunk_rows: i64,
+
     /// Log filter (`info`, `mip=debug,actix_web=info`); `RUST_LOG` works too.
     #[arg(long, env = "MIP_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -172,6 +181,7 @@ impl Settings {
             metrics_token: None,
             metrics: true,
             event_page_url: DEFAULT_EVENT_PAGE_URL.into(),
+            export_chunk_rows: 500,
             log: "warn".into(),
             log_format: LogFormat::Text,
         }
@@ -184,6 +194,9 @@ impl Settings {
         }
         if self.max_connections == 0 || self.workers == Some(0) {
             return Err("MIP_MAX_CONNECTIONS and MIP_WORKERS must be at least 1".into());
+        }
+        if !(1..=MAX_EXPORT_CHUNK_ROWS).contains(&self.export_chunk_rows) {
+            return Err(format!("MIP_EXPORT_CHUNK_ROWS must be between 1 and {MAX_EXPORT_CHUNK_ROWS}"));
         }
         if self.metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
             return Err("MIP_METRICS_TOKEN must be at least 16 bytes long".into());

@@ -9,6 +9,7 @@ pub mod editions;
 pub mod embeds;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod feeds;
 pub mod geo;
 pub mod health;

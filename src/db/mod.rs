@@ -66,6 +66,13 @@ pub async fn public_reads<F: Future>(replica: Replica, future: F) -> F::Output {
     REPLICA.scope(replica, future).await
 }
 
+/// The replica this request's public reads go to, if it is one: for work that outlives its
+/// handler (a streamed body, read a chunk at a time after the handler returned), which runs
+/// under [`public_reads`] again so that every chunk reads from the same database.
+pub fn current_replica() -> Option<Replica> {
+    REPLICA.try_with(Clone::clone).ok()
+}
+
 /// Runs blocking diesel work on actix's blocking thread pool, pool checkout included: on `pool`
 /// (the primary), or on the replica inside a public read ([`public_reads`]), falling back to
 /// the primary when the replica cannot be reached.

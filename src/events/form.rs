@@ -318,24 +318,69 @@ fn content_of(row: &EventRow) -> EventContent {
     }
 }
 
+/// A session's start and end.
+type Session = (DateTime<Utc>, DateTime<Utc>);
+
 /// The form of a stored event, as `PATCH` merges into it.
 pub fn form_of(conn: &mut PgConnection, row: &EventRow) -> ApiResult<EventForm> {
-    let sessions: Vec<(DateTime<Utc>, DateTime<Utc>)> = event_sessions::table
-        .filter(event_sessions::event_id.eq(row.id))
-        .order(event_sessions::position)
-        .select((event_sessions::starts_at, event_sessions::ends_at))
+    forms_of(conn, std::slice::from_ref(row))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("forms_of answered no form for one row"))
+}
+
+/// The forms of stored events, in the rows' order: their sessions, track slugs and lab slugs
+/// read for all of them in three queries (exports read a chunk of rows at a time).
+pub fn forms_of(conn: &mut PgConnection, rows: &[EventRow]) -> ApiResult<Vec<EventForm>> {
+    use std::collections::HashMap;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut sessions: HashMap<Uuid, Vec<Session>> = HashMap::new();
+    let session_rows: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> = event_sessions::table
+        .filter(event_sessions::event_id.eq_any(&ids))
+        .order((event_sessions::event_id, event_sessions::position))
+        .select((event_sessions::event_id, event_sessions::starts_at, event_sessions::ends_at))
         .load(conn)?;
-    let track: Option<String> = match row.track_id {
-        Some(id) => Some(tracks::table.find(id).select(tracks::slug).first(conn)?),
-        None => None,
+    for (event, starts_at, ends_at) in session_rows {
+        sessions.entry(event).or_default().push((starts_at, ends_at));
+    }
+    let mut track_ids: Vec<Uuid> = rows.iter().filter_map(|row| row.track_id).collect();
+    track_ids.sort();
+    track_ids.dedup();
+    let tracks: HashMap<Uuid, String> = if track_ids.is_empty() {
+        HashMap::new()
+    } else {
+        tracks::table
+            .filter(tracks::id.eq_any(&track_ids))
+            .select((tracks::id, tracks::slug))
+            .load(conn)?
+            .into_iter()
+            .collect()
     };
-    let mut lab_slugs: Vec<String> = event_labs::table
+    let mut labs: HashMap<Uuid, Vec<String>> = HashMap::new();
+    let lab_rows: Vec<(Uuid, String)> = event_labs::table
         .inner_join(labs::table)
-        .filter(event_labs::event_id.eq(row.id))
-        .select(labs::slug)
+        .filter(event_labs::event_id.eq_any(&ids))
+        .select((event_labs::event_id, labs::slug))
         .load(conn)?;
-    lab_slugs.sort();
-    Ok(form_of_parts(&content_of(row), &sessions, track, lab_slugs, Some(row.organizer_id.to_string())))
+    for (event, slug) in lab_rows {
+        labs.entry(event).or_default().push(slug);
+    }
+    rows.iter()
+        .map(|row| {
+            let track = match row.track_id {
+                // The foreign key keeps it; a missing one is what a lone read of it answered.
+                Some(id) => Some(tracks.get(&id).cloned().ok_or(diesel::result::Error::NotFound)?),
+                None => None,
+            };
+            let mut lab_slugs = labs.get(&row.id).cloned().unwrap_or_default();
+            lab_slugs.sort();
+            let sessions = sessions.get(&row.id).map_or(&[][..], Vec::as_slice);
+            Ok(form_of_parts(&content_of(row), sessions, track, lab_slugs, Some(row.organizer_id.to_string())))
+        })
+        .collect()
 }
 
 /// RFC 7396: objects merge key by key, `null` removes, anything else replaces.

@@ -263,3 +263,27 @@ pub fn list(
     events.sort_by_key(|event| wanted.iter().position(|id| *id == event.id));
     Ok(EventPage { data: events, next_cursor, total, facets })
 }
+
+/// One chunk of a walk through every matching event (exports): up to `request.limit` rows in
+/// the request's order, after `request.after`, and the key to continue after (`None` once the
+/// walk is over). The same keyset query as a page of the list, without its total, facets or
+/// presentation: a walk never counts, and never skips or repeats an event whose key is stable.
+pub fn chunk(
+    conn: &mut PgConnection,
+    request: &EventListRequest,
+    viewer: Viewer,
+) -> ApiResult<(Vec<EventRow>, Option<CursorKey>)> {
+    let mut ids = page_ids(conn, request, viewer)?;
+    let has_more = ids.len() as i64 > request.limit;
+    ids.truncate(usize::try_from(request.limit).unwrap_or(0));
+    let next = if has_more { ids.last().map(|(_, key)| key.clone()) } else { None };
+    let wanted: Vec<Uuid> = ids.iter().map(|(id, _)| *id).collect();
+    let position: std::collections::HashMap<Uuid, usize> =
+        wanted.iter().enumerate().map(|(index, id)| (*id, index)).collect();
+    let mut rows = {
+        use crate::schema::events;
+        events::table.filter(events::id.eq_any(&wanted)).select(EventRow::as_select()).load::<EventRow>(conn)?
+    };
+    rows.sort_by_key(|row| position.get(&row.id).copied().unwrap_or(usize::MAX));
+    Ok((rows, next))
+}

@@ -19,6 +19,11 @@ const PROBLEM: &str = "application/problem+json";
 const UNVERSIONED_DELETES: [&str; 3] =
     ["/api/v1/me/tokens/{id}", "/api/v1/organizers/{id}/members/{member_id}", "/api/v1/labs/{slug}/figures/{year}"];
 
+/// Reads streamed as they are read (exports): no validators, since nothing is known of the whole
+/// answer before its first byte is sent.
+const UNVALIDATED_READS: [&str; 3] =
+    ["/api/v1/exports/events.csv", "/api/v1/exports/events.ndjson", "/api/v1/exports/events.xlsx"];
+
 /// Adds the shared statuses, headers and parameters to every operation of the document.
 pub fn declare_conventions(spec: &mut OpenApi) {
     for (path, item) in spec.paths.paths.iter_mut() {
@@ -55,7 +60,7 @@ fn declare(path: &str, method: HttpMethod, operation: &mut Operation) {
         problem(operation, "422", "The body breaks a rule (each field named)");
     }
     match method {
-        HttpMethod::Get => declare_read(operation),
+        HttpMethod::Get if !UNVALIDATED_READS.contains(&path) => declare_read(operation),
         HttpMethod::Patch | HttpMethod::Put => declare_versioned_write(operation, true),
         HttpMethod::Delete if !UNVERSIONED_DELETES.contains(&path) => declare_versioned_write(operation, true),
         HttpMethod::Post if path.starts_with("/api/v1/events/{id}/") => {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::chart::{Bar, Chart};
 use super::figures;
 use super::model::{
-    BreakdownReport, Delimiter, Dimension, EditionReport, EditionSeries, Include, LabsReport, RegionReport, ReportQuery,
+    BreakdownReport, Dimension, EditionReport, EditionSeries, Include, LabsReport, RegionReport, ReportQuery,
 };
 use super::repo::{self, Scope};
 use super::table::{self, CsvOptions};
@@ -73,13 +73,8 @@ fn scope_of(
         }
         principal.require_scope(TokenScope::ReportsRead)?;
     }
-    let delimiter = match options.delimiter.as_deref().map(str::trim) {
-        None => Delimiter::Comma,
-        Some(value) => {
-            Delimiter::parse(value).ok_or_else(|| ApiError::bad_param("delimiter", "must be `comma` or `semicolon`"))?
-        }
-    };
-    Ok((Scope { filter, include }, CsvOptions { bom: options.bom.unwrap_or(false), delimiter }))
+    let csv = CsvOptions::from_query(options.bom, options.delimiter.as_deref())?;
+    Ok((Scope { filter, include }, csv))
 }
 
 /// Runs a report: its scope from the query (once the caller may have it), then `build` on the

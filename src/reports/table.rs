@@ -15,6 +15,41 @@ pub struct CsvOptions {
     pub delimiter: Delimiter,
 }
 
+impl CsvOptions {
+    /// The `bom` and `delimiter` parameters (reports, exports), a bad one a 400 naming it.
+    pub fn from_query(bom: Option<bool>, delimiter: Option<&str>) -> ApiResult<CsvOptions> {
+        let delimiter = match delimiter.map(str::trim) {
+            None => Delimiter::Comma,
+            Some(value) => Delimiter::parse(value)
+                .ok_or_else(|| ApiError::bad_param("delimiter", "must be `comma` or `semicolon`"))?,
+        };
+        Ok(CsvOptions { bom: bom.unwrap_or(false), delimiter })
+    }
+
+    /// A decimal number: with a decimal comma after `;`.
+    pub fn decimal(&self, value: f64) -> String {
+        let written = value.to_string();
+        match self.delimiter {
+            Delimiter::Comma => written,
+            Delimiter::Semicolon => written.replace('.', ","),
+        }
+    }
+
+    /// What a document starts with: the byte order mark, when asked.
+    pub fn preamble(&self) -> &'static [u8] {
+        if self.bom { "\u{feff}".as_bytes() } else { b"" }
+    }
+
+    /// A CSV writer with these options (CRLF line ends, as RFC 4180 says).
+    pub fn writer<W: std::io::Write>(&self, out: W) -> csv::Writer<W> {
+        let delimiter = match self.delimiter {
+            Delimiter::Comma => b',',
+            Delimiter::Semicolon => b';',
+        };
+        csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(out)
+    }
+}
+
 /// A table being written: its cells are text, numbers and shares.
 struct Table {
     options: CsvOptions,
@@ -33,11 +68,7 @@ impl Table {
     }
 
     fn decimal(&self, value: f64) -> String {
-        let written = value.to_string();
-        match self.options.delimiter {
-            Delimiter::Comma => written,
-            Delimiter::Semicolon => written.replace('.', ","),
-        }
+        self.options.decimal(value)
     }
 
     fn breakdown_cells(&self, row: &BreakdownRow) -> Vec<String> {
@@ -73,16 +104,7 @@ impl Table {
     }
 
     fn finish(self) -> ApiResult<Vec<u8>> {
-        let mut out = Vec::new();
-        if self.options.bom {
-            out.extend_from_slice("\u{feff}".as_bytes());
-        }
-        let delimiter = match self.options.delimiter {
-            Delimiter::Comma => b',',
-            Delimiter::Semicolon => b';',
-        };
-        let mut writer =
-            csv::WriterBuilder::new().delimiter(delimiter).terminator(csv::Terminator::CRLF).from_writer(out);
+        let mut writer = self.options.writer(self.options.preamble().to_vec());
         writer.write_record(&self.header).map_err(ApiError::internal)?;
         for row in &self.rows {
             writer.write_record(row).map_err(ApiError::internal)?;

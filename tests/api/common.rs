@@ -543,7 +543,12 @@ pub struct World {
 }
 
 pub async fn world() -> World {
-    let app = spawn().await;
+    world_with(settings).await
+}
+
+/// [`world`] on an app with its own settings.
+pub async fn world_with(configure: impl FnOnce(&TestDb) -> Settings) -> World {
+    let app = spawn_with(configure).await;
     let admin = app.admin_token().await;
     let reply = app.post("/api/v1/editions", Some(&admin), open_edition_body(2030)).await;
     assert_eq!(reply.status.as_u16(), 201, "{}", String::from_utf8_lossy(&reply.body));

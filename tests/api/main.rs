@@ -17,6 +17,7 @@ mod discovery;
 mod editions;
 mod embeds;
 mod events;
+mod exports;
 mod faults;
 mod feeds;
 mod foundation;
