@@ -497,3 +497,78 @@ async fn an_import_cut_off_halfway_leaves_nothing_saved() {
     assert_eq!(reply.problem(503)["status"], 503, "the client is told to retry");
     assert_eq!(count_events(&world.app), 0, "nothing half-saved");
 }
+
+/// The round trip partners and DITP rely on: what an organizer exports, in any format, imports
+/// back as is, every row `unchanged`, no version moved.
+#[actix_web::test]
+async fn an_export_imported_back_by_its_organizer_changes_nothing_in_every_format() {
+    let world = common::world().await;
+    let day = day();
+    let published = world.publish(row("ev-pub", "Atelier publié")).await;
+    let cancelled = world.publish(row("ev-cancel", "Atelier annulé")).await;
+    let cancel = world
+        .app
+        .post(
+            &format!("{}/cancel", common::path_of(&cancelled)),
+            Some(&world.member),
+            json!({"reason": "Salle indisponible"}),
+        )
+        .await;
+    assert_eq!(cancel.status.as_u16(), 200, "{}", String::from_utf8_lossy(&cancel.body));
+    world
+        .create(common::with(
+            row("ev-series", "=SUM(1;2) une série"),
+            json!({
+                "mode": "hybrid",
+                "online_url": "https://visio.example.fr/serie",
+                "sessions": [
+                    {"starts_at": format!("{day}T09:30"), "ends_at": format!("{day}T11:00")},
+                    {"starts_at": format!("{}T09:30:15", day + chrono::Duration::days(7)), "ends_at": format!("{}T11:00", day + chrono::Duration::days(7))}
+                ],
+                "co_organizers": ["Ville de Rennes, direction du numérique", "Région Bretagne"],
+                "registration": {"required": true, "url": "https://ti-lab.example/inscription", "capacity": 12, "closes_at": format!("{day}T08:00")},
+                "description": "Ligne une\nligne deux ; avec « guillemets » et \"quotes\"",
+                "accessibility": "-- accessible",
+            }),
+        ))
+        .await;
+    world
+        .create(common::with(
+            common::titled("Sans identifiant externe"),
+            json!({"venue": {"city": "Rennes", "department": "35", "latitude": 48.1173, "longitude": -1.6778}}),
+        ))
+        .await;
+    let versions = || async {
+        let list = world
+            .app
+            .get_as(&format!("/api/v1/events?limit=100&organizer={}", world.organizer), &world.member)
+            .await
+            .json();
+        let mut versions: Vec<(String, i64)> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["id"].as_str().unwrap().to_string(), e["version"].as_i64().unwrap()))
+            .collect();
+        versions.sort();
+        versions
+    };
+    let before = versions().await;
+    assert_eq!(before.len(), 4, "{before:?}");
+
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    for (export, content_type) in [
+        ("events.csv", "text/csv"),
+        ("events.csv?delimiter=semicolon&bom=true", "text/csv"),
+        ("events.ndjson", "application/x-ndjson"),
+        ("events.xlsx", xlsx),
+    ] {
+        let file = world.app.get_as(&format!("/api/v1/exports/{export}"), &world.member).await;
+        assert_eq!(file.status.as_u16(), 200, "{export}");
+        let report = ok(&send(&world.app, IMPORT, &world.member, content_type, file.body.to_vec(), &[]).await);
+        assert_eq!(report["summary"]["received"], 4, "{export}: {report}");
+        assert_eq!(report["summary"]["unchanged"], 4, "{export}: {report}");
+    }
+    assert_eq!(versions().await, before, "no event was touched");
+    assert_eq!(world.app.get_as(&common::path_of(&published), &world.member).await.json()["publication"], "published");
+}
