@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::form::{Lookups, Resolved, forget_deduced_region, form_of, merge_patch, resolve, resolve_with};
+use super::form::{Lookups, Resolved, forget_deduced_region, form_of, merge_patch, resolve_with};
 use super::history::{self, Actor};
 use super::model::{EventForm, EventRow, EventStatus, HistoryAction, Publication, SessionRow};
 use super::rules::Completeness;
@@ -256,6 +256,20 @@ pub fn update(
     if_match: &IfMatch,
     patch: &Map<String, Value>,
 ) -> ApiResult<EventRow> {
+    update_with(conn, geo, actor, id, if_match, patch, &mut Lookups::default()).map(|(row, _)| row)
+}
+
+/// [`update`], reading editions, tracks and labs through `lookups`; says whether the patch
+/// changed anything (an import reports the row `unchanged` otherwise).
+pub fn update_with(
+    conn: &mut PgConnection,
+    geo: &Geography,
+    actor: &Actor,
+    id: Uuid,
+    if_match: &IfMatch,
+    patch: &Map<String, Value>,
+    lookups: &mut Lookups,
+) -> ApiResult<(EventRow, bool)> {
     conn.transaction(|conn| {
         let current = lock_row(conn, id, if_match)?;
         let before = form_of(conn, &current)?;
@@ -274,11 +288,11 @@ pub fn update(
             Publication::Submitted | Publication::Published => Completeness::Complete,
             _ => Completeness::Draft,
         };
-        let mut resolved = resolve(conn, geo, &form, completeness)?;
+        let mut resolved = resolve_with(conn, geo, &form, completeness, lookups)?;
         resolved.normalized.organizer = before.organizer.clone();
         let changes = history::diff(Some(&before), &resolved.normalized);
         if changes.as_object().is_none_or(Map::is_empty) {
-            return Ok(current); // nothing changed: no new version, no history entry
+            return Ok((current, false)); // nothing changed: no new version, no history entry
         }
         // What happens on the day (full, postponed…) is the organizer's to say: only a change of
         // content sends a published event back to moderation.
@@ -298,7 +312,7 @@ pub fn update(
         let row = find_row(conn, &id.to_string())?;
         let note = back_to_moderation.then(|| "changed after publication: back to moderation".to_string());
         history::record(conn, &row, HistoryAction::Updated, actor, Some(publication), changes, note)?;
-        Ok(row)
+        Ok((row, true))
     })
 }
 

@@ -175,7 +175,9 @@ impl Importer<'_> {
             let errors = row.errors.clone();
             return Ok(failed(&row, errors));
         }
-        match conn.transaction(|conn| self.upsert(conn, &row, index)) {
+        // Only writes run in a savepoint of their own (see `update`, `create`): checking a new
+        // row reads, and its insert waits for the others.
+        match self.upsert(conn, &row, index) {
             Ok((outcome, id)) => Ok(RowReport {
                 line: row.line,
                 external_id: row.external_id(),
@@ -328,13 +330,18 @@ impl Importer<'_> {
         Ok(self.known.get(&(organizer, external_id)).copied())
     }
 
-    fn update(&self, conn: &mut PgConnection, id: Uuid, mut fields: Map<String, Value>) -> ApiResult<(Outcome, Uuid)> {
+    /// Updates an event through the one update path (in a savepoint of its own).
+    fn update(
+        &mut self,
+        conn: &mut PgConnection,
+        id: Uuid,
+        mut fields: Map<String, Value>,
+    ) -> ApiResult<(Outcome, Uuid)> {
         // The organizer was used to find the event; naming it again (by slug) is no change.
         fields.remove("organizer");
-        let before: i32 = events::table.find(id).select(events::version).first(conn)?;
-        let after = repo::update(conn, self.geo, &self.plan.actor, id, &IfMatch::Any, &fields)?;
-        let outcome = if after.version == before { Outcome::Unchanged } else { Outcome::Updated };
-        Ok((outcome, id))
+        let (_, changed) =
+            repo::update_with(conn, self.geo, &self.plan.actor, id, &IfMatch::Any, &fields, &mut self.lookups)?;
+        Ok((if changed { Outcome::Updated } else { Outcome::Unchanged }, id))
     }
 
     fn create(
@@ -361,12 +368,15 @@ impl Importer<'_> {
         }
         // Submitted at once: inserted and submitted in the row's savepoint, so that a row that
         // cannot be submitted leaves no draft behind.
-        let row = repo::insert_new(conn, &self.plan.actor, std::slice::from_ref(&new))?
-            .pop()
-            .ok_or_else(|| ApiError::internal("the new event was not inserted"))?;
-        let transition = Transition::Submit { override_referencing_window: false };
-        workflow::apply(conn, self.geo, &self.plan.actor, row.id, &IfMatch::Any, transition, self.plan.now)?;
-        Ok((Outcome::Created, Some(row.id)))
+        let (actor, geo, now) = (&self.plan.actor, self.geo, self.plan.now);
+        let id = conn.transaction(|conn| {
+            let row = repo::insert_new(conn, actor, std::slice::from_ref(&new))?
+                .pop()
+                .ok_or_else(|| ApiError::internal("the new event was not inserted"))?;
+            let transition = Transition::Submit { override_referencing_window: false };
+            workflow::apply(conn, geo, actor, row.id, &IfMatch::Any, transition, now).map(|row| row.id)
+        })?;
+        Ok((Outcome::Created, Some(id)))
     }
 
     /// A refusal as the row's errors, each naming its line and column (or field).
