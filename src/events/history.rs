@@ -71,18 +71,18 @@ pub fn record(
     Ok(())
 }
 
-/// The `created` entries of new events, in one statement per few thousand.
-pub fn record_created(conn: &mut PgConnection, created: &[(&EventRow, Value)], actor: &Actor) -> ApiResult<()> {
+/// The `created` entries of new events (drafts at version 1), by id with their fields.
+pub fn record_created(conn: &mut PgConnection, created: &[(Uuid, Value)], actor: &Actor) -> ApiResult<()> {
     let rows: Vec<_> = created
         .iter()
-        .map(|(event, changes)| {
+        .map(|(id, changes)| {
             (
-                event_history::event_id.eq(event.id),
-                event_history::version.eq(event.version),
+                event_history::event_id.eq(*id),
+                event_history::version.eq(1),
                 event_history::action.eq(HistoryAction::Created.as_str()),
                 event_history::account_id.eq(actor.account_id),
                 event_history::actor_role.eq(actor.role.as_str()),
-                event_history::publication_after.eq(&event.publication),
+                event_history::publication_after.eq(Publication::Draft.as_str()),
                 event_history::changes.eq(changes),
             )
         })

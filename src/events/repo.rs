@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::form::{Lookups, Resolved, forget_deduced_region, form_of, merge_patch, resolve_with};
 use super::history::{self, Actor};
-use super::model::{EventForm, EventRow, EventStatus, HistoryAction, Publication, SessionRow};
+use super::model::{EventContent, EventForm, EventRow, EventStatus, HistoryAction, Publication, SessionRow};
 use super::rules::Completeness;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::repo::Geography;
@@ -151,16 +151,44 @@ pub fn prepare_new(
 const INSERT_CHUNK: usize = 1_000;
 
 /// Inserts new events (drafts) with their sessions, labs and a history entry each, in a few
-/// statements whatever their number. Returns the rows in the order given.
+/// multi-row statements whatever their number. Returns their ids in the order given.
 ///
 /// Each event gets a fresh id and the slug made from it. Two slugs meet only when the titles,
-/// the years and 30 random bits do; an event whose slug is taken (`ON CONFLICT (slug) DO
-/// NOTHING` leaves it out) is given another id and tried again, so the author never learns of
-/// the other event.
-pub fn insert_new(conn: &mut PgConnection, actor: &Actor, new: &[NewEvent]) -> ApiResult<Vec<EventRow>> {
+/// the years and 30 random bits do (a few in a hundred thousand events with the same title and
+/// year); an event whose slug is taken (`ON CONFLICT (slug) DO NOTHING` leaves it out) is given
+/// another id and tried again, so the author never learns of the other event.
+pub fn insert_new(conn: &mut PgConnection, actor: &Actor, new: &[NewEvent]) -> ApiResult<Vec<Uuid>> {
+    let ids = insert_rows(conn, actor, new)?;
+    insert_parts(conn, new, &ids)?;
+    let created: Vec<(Uuid, Value)> =
+        ids.iter().zip(new).map(|(id, event)| (*id, history::diff(None, &event.resolved.normalized))).collect();
+    history::record_created(conn, &created, actor)?;
+    Ok(ids)
+}
+
+/// The values of a new event's row: its content, id, slug, organizer and author.
+type RowValues<'a> = (
+    &'a EventContent,
+    diesel::dsl::Eq<events::id, Uuid>,
+    diesel::dsl::Eq<events::slug, String>,
+    diesel::dsl::Eq<events::organizer_id, Uuid>,
+    diesel::dsl::Eq<events::created_by, Uuid>,
+);
+
+fn row_values<'a>(event: &'a NewEvent, id: Uuid, actor: &Actor) -> RowValues<'a> {
+    (
+        &event.resolved.content,
+        events::id.eq(id),
+        events::slug.eq(event_slug(&event.title, event.edition, id)),
+        events::organizer_id.eq(event.organizer_id),
+        events::created_by.eq(actor.account_id),
+    )
+}
+
+/// Multi-row `INSERT`s, stepping around taken slugs.
+fn insert_rows(conn: &mut PgConnection, actor: &Actor, new: &[NewEvent]) -> ApiResult<Vec<Uuid>> {
     const ATTEMPTS: usize = 3;
     let mut ids: Vec<Uuid> = vec![Uuid::nil(); new.len()];
-    let mut rows: Vec<Option<EventRow>> = vec![None; new.len()];
     let mut pending: Vec<usize> = (0..new.len()).collect();
     for _ in 0..ATTEMPTS {
         if pending.is_empty() {
@@ -171,46 +199,34 @@ pub fn insert_new(conn: &mut PgConnection, actor: &Actor, new: &[NewEvent]) -> A
                 *id = Uuid::now_v7();
             }
         }
+        let mut inserted = std::collections::HashSet::new();
         for chunk in pending.chunks(INSERT_CHUNK) {
-            let values: Vec<_> = chunk
-                .iter()
-                .filter_map(|index| Some((*index, new.get(*index)?, *ids.get(*index)?)))
-                .map(|(_, event, id)| {
-                    (
-                        &event.resolved.content,
-                        events::id.eq(id),
-                        events::slug.eq(event_slug(&event.title, event.edition, id)),
-                        events::organizer_id.eq(event.organizer_id),
-                        events::created_by.eq(actor.account_id),
-                    )
-                })
-                .collect();
-            let inserted: Vec<EventRow> = diesel::insert_into(events::table)
+            let values: Vec<_> =
+                chunk.iter().filter_map(|index| Some(row_values(new.get(*index)?, *ids.get(*index)?, actor))).collect();
+            let done: Vec<Uuid> = diesel::insert_into(events::table)
                 .values(values)
                 .on_conflict(events::slug)
                 .do_nothing()
-                .returning(EventRow::as_returning())
+                .returning(events::id)
                 .get_results(conn)?;
-            for row in inserted {
-                if let Some(index) = chunk.iter().find(|index| ids.get(**index) == Some(&row.id))
-                    && let Some(slot) = rows.get_mut(*index)
-                {
-                    *slot = Some(row);
-                }
-            }
+            inserted.extend(done);
         }
-        pending.retain(|index| rows.get(*index).is_some_and(Option::is_none));
+        pending.retain(|index| ids.get(*index).is_some_and(|id| !inserted.contains(id)));
     }
     if !pending.is_empty() {
         return Err(ApiError::internal("could not find a free slug for a new event"));
     }
-    let rows: Vec<EventRow> = rows.into_iter().flatten().collect();
-    let sessions: Vec<SessionRow> = rows
+    Ok(ids)
+}
+
+/// The sessions and labs of new events (`ids` in the order of `new`).
+fn insert_parts(conn: &mut PgConnection, new: &[NewEvent], ids: &[Uuid]) -> ApiResult<()> {
+    let sessions: Vec<SessionRow> = ids
         .iter()
         .zip(new)
-        .flat_map(|(row, event)| {
+        .flat_map(|(id, event)| {
             event.resolved.sessions.iter().enumerate().map(|(position, (starts_at, ends_at))| SessionRow {
-                event_id: row.id,
+                event_id: *id,
                 position: position as i32,
                 starts_at: *starts_at,
                 ends_at: *ends_at,
@@ -220,29 +236,27 @@ pub fn insert_new(conn: &mut PgConnection, actor: &Actor, new: &[NewEvent]) -> A
     for chunk in sessions.chunks(INSERT_CHUNK * 10) {
         diesel::insert_into(event_sessions::table).values(chunk).execute(conn)?;
     }
-    let lab_rows: Vec<_> = rows
+    let lab_rows: Vec<_> = ids
         .iter()
         .zip(new)
-        .flat_map(|(row, event)| {
-            event.resolved.lab_ids.iter().map(|lab| (event_labs::event_id.eq(row.id), event_labs::lab_id.eq(*lab)))
+        .flat_map(|(id, event)| {
+            event.resolved.lab_ids.iter().map(|lab| (event_labs::event_id.eq(*id), event_labs::lab_id.eq(*lab)))
         })
         .collect();
     for chunk in lab_rows.chunks(INSERT_CHUNK * 10) {
         diesel::insert_into(event_labs::table).values(chunk).execute(conn)?;
     }
-    let created: Vec<(&EventRow, Value)> =
-        rows.iter().zip(new).map(|(row, event)| (row, history::diff(None, &event.resolved.normalized))).collect();
-    history::record_created(conn, &created, actor)?;
-    Ok(rows)
+    Ok(())
 }
 
 /// Creates a draft.
 pub fn create(conn: &mut PgConnection, geo: &Geography, actor: &Actor, form: &EventForm) -> ApiResult<EventRow> {
     conn.transaction(|conn| {
         let new = prepare_new(conn, geo, actor, form, &mut Lookups::default())?;
-        insert_new(conn, actor, std::slice::from_ref(&new))?
+        let id = insert_new(conn, actor, std::slice::from_ref(&new))?
             .pop()
-            .ok_or_else(|| ApiError::internal("the new event was not inserted"))
+            .ok_or_else(|| ApiError::internal("the new event was not inserted"))?;
+        find_row(conn, &id.to_string())
     })
 }
 

@@ -258,7 +258,7 @@ impl Importer<'_> {
             Ok(rows) => {
                 for (index, row) in indexes.iter().zip(rows) {
                     if let Some(report) = reports.get_mut(*index) {
-                        report.event_id = Some(row.id);
+                        report.event_id = Some(row);
                     }
                 }
                 Ok(())
@@ -268,7 +268,7 @@ impl Importer<'_> {
                     let inserted = conn.transaction(|conn| repo::insert_new(conn, actor, std::slice::from_ref(event)));
                     let Some(report) = reports.get_mut(*index) else { continue };
                     match inserted {
-                        Ok(rows) => report.event_id = rows.first().map(|row| row.id),
+                        Ok(ids) => report.event_id = ids.first().copied(),
                         Err(error) if is_about_the_row(&error) => {
                             report.outcome = Outcome::Failed;
                             report.errors = self.errors_of(report.line, error);
@@ -374,7 +374,7 @@ impl Importer<'_> {
                 .pop()
                 .ok_or_else(|| ApiError::internal("the new event was not inserted"))?;
             let transition = Transition::Submit { override_referencing_window: false };
-            workflow::apply(conn, geo, actor, row.id, &IfMatch::Any, transition, now).map(|row| row.id)
+            workflow::apply(conn, geo, actor, row, &IfMatch::Any, transition, now).map(|row| row.id)
         })?;
         Ok((Outcome::Created, Some(id)))
     }
