@@ -115,6 +115,8 @@ def main(base_url: str) -> int:
             submit_event,
             update_event,
         )
+        from mip_client.api.imports import get_import, import_events
+        from mip_client.types import File
         from mip_client.api.organizers import verify_organizer
         from mip_client.models import (
             Audience,
@@ -125,6 +127,8 @@ def main(base_url: str) -> int:
             EventMode,
             Facet,
             EventOut,
+            ImportReport,
+            ImportUpload,
             EventPage,
             EventPatch,
             LoginForm,
@@ -379,6 +383,40 @@ def main(base_url: str) -> int:
         found = page.data[ids.index(published.id)]
         check(found.format_ == EventFormat("webinar") and found.title == published.title, "listed event differs from the published one")
         return page
+
+    @step("organiser uploads two events as a JSON file, with an Idempotency-Key, and reads the report again", needs=(organiser, edition))
+    def imported() -> Any:
+        client, _ = organiser
+        forms = [
+            EventForm(
+                edition=YEAR,
+                external_id=f"contrat-{n}",
+                title=f"Import contrat numéro {n}",
+                format_=EventFormat("workshop"),
+                mode=EventMode("online"),
+                online_url=f"https://visio.collectivite.example/import-{n}",
+                sessions=[SessionForm(starts_at=f"{YEAR}-11-0{n + 5}T10:00", ends_at=f"{YEAR}-11-0{n + 5}T12:00")],
+            )
+            for n in (1, 2)
+        ]
+        key = secrets.token_hex(16)
+        import io
+        import json
+
+        def upload() -> Any:
+            rows = json.dumps([form.to_dict() for form in forms]).encode()
+            return ImportUpload(file=File(payload=io.BytesIO(rows), file_name="events.json", mime_type="application/json"))
+
+        response = import_events.sync_detailed(client=client, body=upload(), idempotency_key=key)
+        report = expect(response, 200, ImportReport, "POST /imports/events")
+        check(report.summary.created == 2 and report.summary.failed == 0, f"summary {report.summary.to_dict()}")
+        check(report.saved, "the import was not saved")
+        again = import_events.sync_detailed(client=client, body=upload(), idempotency_key=key)
+        replayed = expect(again, 200, ImportReport, "POST /imports/events (replayed)")
+        check(replayed.id == report.id, "the retry was imported again instead of replayed")
+        stored = expect(get_import.sync_detailed(report.id, client=client), 200, ImportReport, "GET /imports/{id}")
+        check(stored.summary.created == 2, f"stored summary {stored.summary.to_dict()}")
+        return report
 
     failed = sum(1 for _, outcome, _ in results if outcome == "FAILED")
     skipped = sum(1 for _, outcome, _ in results if outcome == "skipped")
