@@ -2,11 +2,16 @@
 //! (draft-ietf-httpapi-idempotency-key-header). Keys live in PostgreSQL, so that every instance
 //! answers a retry the same way, and are bound to the caller and to the request's digest.
 //!
-//! A key is claimed (a row without `completed_at`) before the work starts, in its own
-//! statement, so that a second request with the key, on any instance, sees it at once and gets
-//! `409`. The answer is stored by [`complete`] inside the work's own transaction: the work and
-//! its stored answer commit together, or neither does. A request that fails releases its key.
-//! A claim left by an instance that died mid-request is taken over after [`ABANDONED_AFTER`].
+//! A key is claimed (a row without `completed_at`, with the claiming request's token) before
+//! the work starts, in its own statement, so that a second request with the key, on any
+//! instance, sees it at once and gets `409`. The work's transaction first takes a
+//! transaction-level advisory lock on the key ([`hold`]): while it runs, nobody can take the
+//! key over, and an instance that dies releases it with its connection. The answer is stored
+//! by [`complete`] inside that transaction, only under the claim's own token: the work and its
+//! stored answer commit together, or neither does. A request that fails, or is dropped,
+//! releases its key (again only under its token). A claim whose request never started its
+//! work (the instance died in between) is taken over after [`ABANDONED_AFTER_MINUTES`], and
+//! only when no transaction holds the key's lock.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -30,7 +35,13 @@ pub const ABANDONED_AFTER_MINUTES: i64 = 10;
 pub struct Claimed {
     pub account_id: Uuid,
     pub key: String,
+    /// This request's claim: the key may have been taken over since.
+    pub token: Uuid,
 }
+
+/// The advisory lock of a key, shared by every instance: the same account and key give the
+/// same number.
+const LOCK: &str = "hashtextextended($1::text || ':' || $2, 7207)";
 
 /// What to do with a request that carries a key.
 pub enum Claim {
@@ -62,12 +73,17 @@ pub fn key_of(request: &HttpRequest) -> ApiResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
-/// The digest a key is bound to: the method, the path with its query, and the body.
+/// The digest a key is bound to: the method, the path with its query, the content type, and
+/// the body (the same bytes sent as another format are another request).
 pub fn request_digest(request: &HttpRequest, body: &[u8]) -> Vec<u8> {
+    let content_type = request.headers().get(actix_web::http::header::CONTENT_TYPE).map_or(&b""[..], |v| v.as_bytes());
     let mut hasher = Sha256::new();
     hasher.update(request.method().as_str());
     hasher.update([0]);
     hasher.update(request.uri().path_and_query().map_or("", |p| p.as_str()));
+    hasher.update([0]);
+    // A multipart boundary changes with every upload of the same file: only the type counts.
+    hasher.update(content_type.split(|b| *b == b';').next().unwrap_or_default());
     hasher.update([0]);
     hasher.update(body);
     hasher.finalize().to_vec()
@@ -81,24 +97,34 @@ struct ClaimedRow {
 
 /// Claims `key` for this request, or says what to answer instead: the stored answer, `409`
 /// while the first request runs, `422` when the key was used for another request.
-pub async fn claim(pool: &DbPool, account_id: Uuid, key: String, digest: Vec<u8>) -> ApiResult<Claim> {
-    let claimed_key = Claimed { account_id, key: key.clone() };
+pub async fn claim(
+    pool: &DbPool,
+    account_id: Uuid,
+    key: String,
+    digest: Vec<u8>,
+    location: fn(&serde_json::Value) -> Option<String>,
+) -> ApiResult<Claim> {
+    let token = Uuid::now_v7();
+    let claimed_key = Claimed { account_id, key: key.clone(), token };
     let stored = db::run_on_primary(pool, move |conn| {
-        // One statement: a fresh key, an expired one, or an abandoned claim of the same request.
+        // One statement: a fresh key, an expired one, or an abandoned claim of the same request
+        // (old, and no transaction holds its lock: its work never started or died with it).
         let claimed = diesel::sql_query(format!(
-            "INSERT INTO idempotency_keys (account_id, key, request_digest) VALUES ($1, $2, $3) \
+            "INSERT INTO idempotency_keys (account_id, key, request_digest, claim_token) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (account_id, key) DO UPDATE \
-               SET request_digest = EXCLUDED.request_digest, created_at = now(), completed_at = NULL, \
-                   status = NULL, content_type = NULL, body = NULL \
+               SET request_digest = EXCLUDED.request_digest, claim_token = EXCLUDED.claim_token, created_at = now(), \
+                   completed_at = NULL, status = NULL, content_type = NULL, body = NULL \
              WHERE idempotency_keys.created_at < now() - interval '{KEPT_HOURS} hours' \
                 OR (idempotency_keys.completed_at IS NULL \
                     AND idempotency_keys.created_at < now() - interval '{ABANDONED_AFTER_MINUTES} minutes' \
-                    AND idempotency_keys.request_digest = EXCLUDED.request_digest) \
+                    AND idempotency_keys.request_digest = EXCLUDED.request_digest \
+                    AND pg_try_advisory_xact_lock({LOCK})) \
              RETURNING true AS claimed"
         ))
         .bind::<SqlUuid, _>(account_id)
         .bind::<Text, _>(&key)
         .bind::<Bytea, _>(&digest)
+        .bind::<SqlUuid, _>(token)
         .get_result::<ClaimedRow>(conn)
         .optional()?;
         if claimed.is_some_and(|row| row.claimed) {
@@ -130,7 +156,7 @@ pub async fn claim(pool: &DbPool, account_id: Uuid, key: String, digest: Vec<u8>
     .await?;
     Ok(match stored {
         None => Claim::Run(claimed_key),
-        Some(stored) => Claim::Replay(replay(stored)),
+        Some(stored) => Claim::Replay(replay(stored, location)),
     })
 }
 
@@ -141,16 +167,44 @@ fn in_progress() -> ApiError {
     }
 }
 
-fn replay(Stored { status, content_type, body }: Stored) -> HttpResponse {
+/// The first answer again: its status, type and body, and the headers made from them (an
+/// answer's `Location` names the `id` its body carries).
+fn replay(
+    Stored { status, content_type, body }: Stored,
+    location: fn(&serde_json::Value) -> Option<String>,
+) -> HttpResponse {
     let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     if let Some(content_type) = content_type {
         response.content_type(content_type);
     }
-    response.insert_header(("Idempotent-Replayed", "true")).body(body)
+    if let Some(location) = serde_json::from_slice(&body).ok().as_ref().and_then(location) {
+        response.insert_header((actix_web::http::header::LOCATION, location));
+    }
+    response
+        .insert_header(("Idempotent-Replayed", "true"))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(body)
 }
 
-/// Stores the answer of a claimed request, in the transaction of its work.
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Takes the key's advisory lock for the rest of the work's transaction: `409` when another
+/// transaction runs with the same key (a takeover raced with a slow first request).
+pub fn hold(conn: &mut PgConnection, claimed: &Claimed) -> ApiResult<()> {
+    let locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({LOCK}) AS locked"))
+        .bind::<SqlUuid, _>(claimed.account_id)
+        .bind::<Text, _>(&claimed.key)
+        .get_result::<Locked>(conn)?;
+    if locked.locked { Ok(()) } else { Err(in_progress()) }
+}
+
+/// Stores the answer of a claimed request, in the transaction of its work; `409` (and so no
+/// commit of the work) when the claim is no longer this request's.
 pub fn complete(
     conn: &mut PgConnection,
     claimed: &Claimed,
@@ -158,15 +212,19 @@ pub fn complete(
     content_type: &str,
     body: &[u8],
 ) -> ApiResult<()> {
-    diesel::update(idempotency_keys::table.find((claimed.account_id, &claimed.key)))
-        .set((
-            idempotency_keys::completed_at.eq(diesel::dsl::now),
-            idempotency_keys::status.eq(status.as_u16() as i16),
-            idempotency_keys::content_type.eq(content_type),
-            idempotency_keys::body.eq(body),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let stored = diesel::update(
+        idempotency_keys::table
+            .find((claimed.account_id, &claimed.key))
+            .filter(idempotency_keys::claim_token.eq(claimed.token)),
+    )
+    .set((
+        idempotency_keys::completed_at.eq(diesel::dsl::now),
+        idempotency_keys::status.eq(status.as_u16() as i16),
+        idempotency_keys::content_type.eq(content_type),
+        idempotency_keys::body.eq(body),
+    ))
+    .execute(conn)?;
+    if stored == 0 { Err(in_progress()) } else { Ok(()) }
 }
 
 /// Lets a request that failed be retried with its key.
@@ -175,7 +233,8 @@ pub async fn release(pool: &DbPool, claimed: Claimed) {
         diesel::delete(
             idempotency_keys::table
                 .find((claimed.account_id, &claimed.key))
-                .filter(idempotency_keys::completed_at.is_null()),
+                .filter(idempotency_keys::completed_at.is_null())
+                .filter(idempotency_keys::claim_token.eq(claimed.token)),
         )
         .execute(conn)?;
         Ok(())
@@ -184,6 +243,37 @@ pub async fn release(pool: &DbPool, claimed: Claimed) {
     if let Err(error) = result {
         // The claim is taken over once abandoned; nothing is lost meanwhile.
         tracing::warn!(%error, "could not release an idempotency key");
+    }
+}
+
+/// Releases a claim when dropped unless [`ClaimGuard::keep`] was called: a request whose future
+/// is dropped (the client went away, the server shuts down) lets its key be retried at once.
+pub struct ClaimGuard {
+    pool: DbPool,
+    claimed: Option<Claimed>,
+}
+
+impl ClaimGuard {
+    pub fn new(pool: &DbPool, claimed: Option<Claimed>) -> Self {
+        ClaimGuard { pool: pool.clone(), claimed }
+    }
+
+    pub fn claimed(&self) -> Option<Claimed> {
+        self.claimed.clone()
+    }
+
+    /// The request answered: its stored answer stays.
+    pub fn keep(mut self) {
+        self.claimed = None;
+    }
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if let Some(claimed) = self.claimed.take() {
+            let pool = self.pool.clone();
+            actix_web::rt::spawn(async move { release(&pool, claimed).await });
+        }
     }
 }
 

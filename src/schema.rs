@@ -168,6 +168,7 @@ diesel::table! {
         account_id -> Uuid,
         key -> Text,
         request_digest -> Bytea,
+        claim_token -> Uuid,
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
         status -> Nullable<Int2>,

@@ -28,6 +28,8 @@ CREATE TABLE idempotency_keys (
     key text NOT NULL,
     -- SHA-256 of the method, the path with its query, and the body.
     request_digest bytea NOT NULL,
+    -- Which request holds the key: only it stores its answer or releases the key.
+    claim_token uuid NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     completed_at timestamptz,
     status smallint,

@@ -6,7 +6,7 @@
 //! Reading a row knows nothing of the rules: it turns cells into JSON (dates, decimal commas,
 //! yes/no, lists), and the event goes through the same validation as any other write.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -546,12 +546,18 @@ fn read_time(text: &str) -> Option<String> {
     }
     let (date, time) = text.split_once([' ', 'T']).map_or((text, ""), |(d, t)| (d.trim(), t.trim()));
     let date = NaiveDate::parse_from_str(date, "%d/%m/%Y").ok()?;
-    let time = if time.is_empty() {
+    if time.is_empty() {
         return None; // a session needs its hour
-    } else {
-        ["%H:%M:%S", "%H:%M", "%Hh%M", "%HH%M", "%Hh"]
+    }
+    // `14h` alone: chrono wants minutes, so the hour is read by hand.
+    let bare_hour = time.strip_suffix(['h', 'H']).and_then(|hour| hour.parse::<u32>().ok());
+    let time = match bare_hour {
+        Some(hour) => NaiveTime::from_hms_opt(hour, 0, 0)?,
+        None => ["%H:%M:%S", "%H:%M", "%Hh%M", "%HH%M"]
             .iter()
-            .find_map(|format| NaiveTime::parse_from_str(time, format).ok())?
+            .find_map(|format| NaiveTime::parse_from_str(time, format).ok())
+            // A leap second (`14:00:60`) is no time of an event.
+            .filter(|time| time.nanosecond() < 1_000_000_000)?,
     };
     let local = NaiveDateTime::new(date, time);
     EventTime::parse(&local.format("%Y-%m-%dT%H:%M:%S").to_string())?;
@@ -644,7 +650,7 @@ mod tests {
     fn french_headers_dates_and_decimal_commas_read_as_the_api_form() {
         let input = row(
             &["Titre", "Date de début", "date_fin", "Latitude", "Inscription obligatoire", "Mots-clés", "Modalité"],
-            &["Atelier", "24/11/2030 14:00", "24/11/2030 16h30", "48,1173", "oui", "numérique, usagers", "Présentiel"],
+            &["Atelier", "24/11/2030 14h", "24/11/2030 16h30", "48,1173", "oui", "numérique, usagers", "Présentiel"],
         )
         .unwrap();
         assert_eq!(input.fields["title"], "Atelier");

@@ -75,15 +75,18 @@ pub fn apply(conn: &mut PgConnection, geo: &Geography, plan: &Plan, parsed: Pars
             lookups: Lookups::default(),
             known: HashMap::new(),
             new: Vec::new(),
+            lines: Vec::new(),
         };
         let started = std::time::Instant::now();
         importer.prefetch(conn, &rows).map_err(Undo::Error)?;
         let mut reports = Vec::with_capacity(rows.len());
-        let mut seen: HashMap<(Option<String>, String), usize> = HashMap::new();
+        let mut seen: HashMap<(Option<Uuid>, String), usize> = HashMap::new();
+        importer.lines = rows.iter().map(|row| row.line).collect();
         for row in rows {
-            let report = match importer.duplicate(&mut seen, &row) {
+            let index = reports.len();
+            let report = match importer.duplicate(conn, &mut seen, &row, index).map_err(Undo::Error)? {
                 Some(error) => failed(&row, vec![error]),
-                None => importer.row(conn, row, reports.len()).map_err(Undo::Error)?,
+                None => importer.row(conn, row, index).map_err(Undo::Error)?,
             };
             reports.push(report);
         }
@@ -123,6 +126,8 @@ struct Importer<'a> {
     known: HashMap<(Uuid, String), Uuid>,
     /// New events checked and waiting to be inserted together, with their row's index.
     new: Vec<(usize, NewEvent)>,
+    /// The line of each row, by index.
+    lines: Vec<usize>,
 }
 
 /// The edition a new row without one belongs to: the one open for referencing now, else the
@@ -143,18 +148,40 @@ fn current_edition(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<O
 
 impl Importer<'_> {
     /// A second row with the same `external_id` for the same organizer would silently
-    /// overwrite the first: it is refused, naming the first.
-    fn duplicate(&self, seen: &mut HashMap<(Option<String>, String), usize>, row: &InputRow) -> Option<RowError> {
-        let external_id = row.external_id().filter(|id| !id.is_empty())?;
-        let organizer = row.fields.get("organizer").and_then(Value::as_str).map(str::to_string);
-        let first = *seen.entry((organizer.or_else(|| self.plan.organizer.clone()), external_id)).or_insert(row.line);
-        (first != row.line).then(|| {
-            let message = self.plan.lang.pick(
-                format!("this external_id is already used by line {first} of the file"),
-                format!("cet identifiant externe est déjà celui de la ligne {first} du fichier"),
-            );
-            self.error(row.line, "external_id", "repeated_external_id", &message)
-        })
+    /// overwrite the first: it is refused, naming the first. The organizer is the one the row
+    /// resolves to, however it is named (slug, id, the parameter, or none).
+    fn duplicate(
+        &mut self,
+        conn: &mut PgConnection,
+        seen: &mut HashMap<(Option<Uuid>, String), usize>,
+        row: &InputRow,
+        index: usize,
+    ) -> ApiResult<Option<RowError>> {
+        let Some(external_id) = row.external_id().filter(|id| !id.is_empty() && row.errors.is_empty()) else {
+            return Ok(None);
+        };
+        let organizer = self.organizer_of(conn, &self.with_default_organizer(&row.fields))?;
+        let first = *seen.entry((organizer, external_id)).or_insert(index);
+        if first == index {
+            return Ok(None);
+        }
+        let first_line = self.lines.get(first).copied().unwrap_or_default();
+        let message = self.plan.lang.pick(
+            format!("this external_id is already used by line {first_line} of the file"),
+            format!("cet identifiant externe est déjà celui de la ligne {first_line} du fichier"),
+        );
+        Ok(Some(self.error(row.line, "external_id", "repeated_external_id", &message)))
+    }
+
+    /// The row's fields, with the `organizer` parameter for a row that names none.
+    fn with_default_organizer(&self, fields: &Map<String, Value>) -> Map<String, Value> {
+        let mut fields = fields.clone();
+        if !fields.contains_key("organizer")
+            && let Some(organizer) = &self.plan.organizer
+        {
+            fields.insert("organizer".into(), Value::String(organizer.clone()));
+        }
+        fields
     }
 
     fn error(&self, line: usize, field: &str, code: &str, message: &str) -> RowError {
@@ -196,12 +223,7 @@ impl Importer<'_> {
     /// Applies a row; a new event without `submit` is only checked here, and inserted with the
     /// others by [`Importer::insert_new`] (its id is known then).
     fn upsert(&mut self, conn: &mut PgConnection, row: &InputRow, index: usize) -> ApiResult<(Outcome, Option<Uuid>)> {
-        let mut fields = row.fields.clone();
-        if !fields.contains_key("organizer")
-            && let Some(organizer) = &self.plan.organizer
-        {
-            fields.insert("organizer".into(), Value::String(organizer.clone()));
-        }
+        let fields = self.with_default_organizer(&row.fields);
         let organizer = self.organizer_of(conn, &fields)?;
         match self.existing(conn, row, organizer)? {
             Some(id) => self.update(conn, id, fields).map(|(outcome, id)| (outcome, Some(id))),
@@ -214,12 +236,7 @@ impl Importer<'_> {
         let mut wanted: HashMap<Uuid, Vec<String>> = HashMap::new();
         for row in rows.iter().filter(|row| row.errors.is_empty() && row.id.is_none()) {
             let Some(external_id) = row.external_id().filter(|id| !id.is_empty()) else { continue };
-            let mut fields = row.fields.clone();
-            if !fields.contains_key("organizer")
-                && let Some(organizer) = &self.plan.organizer
-            {
-                fields.insert("organizer".into(), Value::String(organizer.clone()));
-            }
+            let fields = self.with_default_organizer(&row.fields);
             if let Some(organizer) = self.organizer_of(conn, &fields)?.filter(|o| self.plan.actor.acts_for(*o)) {
                 wanted.entry(organizer).or_default().push(external_id);
             }
@@ -309,7 +326,12 @@ impl Importer<'_> {
     fn existing(&self, conn: &mut PgConnection, row: &InputRow, organizer: Option<Uuid>) -> ApiResult<Option<Uuid>> {
         if let Some(id) = row.id {
             let owner: Option<Uuid> = events::table.find(id).select(events::organizer_id).first(conn).optional()?;
+            let names_another = row.fields.get("organizer").is_some_and(|named| !named.is_null())
+                && organizer.is_some_and(|named| owner.is_some_and(|owner| owner != named));
             return match owner {
+                Some(owner) if self.plan.actor.acts_for(owner) && names_another => {
+                    Err(ApiError::field("organizer", "immutable", "an event stays with the organizer that created it"))
+                }
                 Some(owner) if self.plan.actor.acts_for(owner) => Ok(Some(id)),
                 _ => Err(ApiError::field(
                     "id",

@@ -25,6 +25,7 @@ use crate::http::language::Lang;
 use crate::http::pagination::{PageParams, page};
 use crate::http::query::Query;
 use crate::idempotency::{self, Claim, Claimed};
+
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -90,19 +91,24 @@ pub async fn import_events(
         None => None,
         Some(key) => {
             let digest = idempotency::request_digest(&request, &upload.bytes);
-            match idempotency::claim(&state.pool, principal.account_id, key, digest).await? {
+            match idempotency::claim(&state.pool, principal.account_id, key, digest, import_location).await? {
                 Claim::Replay(answer) => return Ok(answer),
                 Claim::Run(claimed) => Some(claimed),
             }
         }
     };
-    let answer = run(&state, &request, principal, query, upload, claimed.clone()).await;
-    if answer.is_err()
-        && let Some(claimed) = claimed
-    {
-        idempotency::release(&state.pool, claimed).await;
+    // Released if the import fails, or if this future is dropped before it answers.
+    let guard = idempotency::ClaimGuard::new(&state.pool, claimed);
+    let answer = run(&state, &request, principal, query, upload, guard.claimed()).await;
+    if answer.is_ok() {
+        guard.keep();
     }
     answer
+}
+
+/// Where an import's report is, from the report (or the failed import's problem) itself.
+fn import_location(answer: &serde_json::Value) -> Option<String> {
+    answer.get("id").and_then(serde_json::Value::as_str).map(|id| format!("/api/v1/imports/{id}"))
 }
 
 fn body_timeout(request: &HttpRequest) -> Duration {
@@ -139,6 +145,9 @@ async fn run(
         now,
     };
     let (status, content_type, body, id) = db::transaction(&state.pool, move |conn| {
+        if let Some(claimed) = &claimed {
+            idempotency::hold(conn, claimed)?;
+        }
         let encoding = parsed.encoding.to_string();
         let notes = parsed.notes.clone();
         let applied = apply::apply(conn, &geo, &plan, parsed)?;
@@ -235,7 +244,9 @@ pub async fn list_imports(
     caller: Authenticated,
     params: Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let account_id = caller.caller().authenticated()?.account_id;
+    let principal = caller.caller().authenticated()?.clone();
+    principal.require_scope(Scope::ImportsWrite)?;
+    let account_id = principal.account_id;
     let limit = params.limit()?;
     let before = params.cursor::<(DateTime<Utc>, Uuid)>("imports")?;
     let (rows, total) = db::run(&state.pool, move |conn| repo::list(conn, account_id, before, limit)).await?;
@@ -262,6 +273,7 @@ pub async fn get_import(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let principal = caller.authenticated()?.clone();
+    principal.require_scope(Scope::ImportsWrite)?;
     let id = id.into_inner();
     let report =
         db::run(&state.pool, move |conn| repo::find(conn, id, principal.account_id, principal.has_admin_powers()))

@@ -30,7 +30,7 @@ pub struct InputRow {
 
 impl InputRow {
     pub fn external_id(&self) -> Option<String> {
-        self.fields.get("external_id").and_then(Value::as_str).map(|id| id.trim().to_string())
+        self.fields.get("external_id").and_then(Value::as_str).map(|id| id.trim().replace('\0', "\u{FFFD}"))
     }
 }
 
@@ -51,12 +51,38 @@ pub fn parse(bytes: &[u8], format: ImportFormat, lang: Lang, max_rows: usize) ->
         ImportFormat::Json => json_array(utf8(bytes)?, lang)?,
         ImportFormat::Ndjson => ndjson(utf8(bytes)?, lang),
         ImportFormat::Csv => csv_rows(bytes, lang)?,
-        ImportFormat::Xlsx => xlsx_rows(bytes, lang)?,
+        ImportFormat::Xlsx => xlsx_rows(bytes, lang, max_rows)?,
     };
     if parsed.rows.len() > max_rows {
         return Err(ApiError::TooManyRows(max_rows));
     }
+    let mut parsed = parsed;
+    for row in &mut parsed.rows {
+        refuse_nul(row, lang);
+    }
     Ok(parsed)
+}
+
+/// PostgreSQL cannot store a NUL character: a row holding one (JSON's `\u0000`, a raw byte in
+/// a CSV, Excel's `_x0000_`) is refused by its own report, before anything reads it.
+fn refuse_nul(row: &mut InputRow, lang: Lang) {
+    fn path_with_nul(value: &Value, path: String) -> Option<String> {
+        match value {
+            Value::String(text) if text.contains('\0') => Some(path),
+            Value::Array(items) => {
+                items.iter().enumerate().find_map(|(i, item)| path_with_nul(item, format!("{path}[{i}]")))
+            }
+            Value::Object(map) => map.iter().find_map(|(key, item)| {
+                let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                if key.contains('\0') { Some(inner) } else { path_with_nul(item, inner) }
+            }),
+            _ => None,
+        }
+    }
+    let Some(field) = path_with_nul(&Value::Object(row.fields.clone()), String::new()) else { return };
+    let message = lang.pick("contains a NUL character".into(), "contient un caractère NUL".into());
+    row.errors.push(row_error(lang, row.line, Place::Field(&field), &field, "nul_character", &message));
+    row.fields = Map::new();
 }
 
 fn utf8(bytes: &[u8]) -> ApiResult<&str> {
@@ -92,7 +118,13 @@ pub fn row_error(lang: Lang, line: usize, place: Place, field: &str, code: &str,
         Place::Column(name) => Some(name.to_string()),
         _ => None,
     };
-    RowError { field: field.into(), column, code: code.into(), message: placed(lang, line, place, message) }
+    let clean = |text: &str| text.replace('\0', "\u{FFFD}");
+    RowError {
+        field: clean(field),
+        column: column.map(|c| clean(&c)),
+        code: code.into(),
+        message: clean(&placed(lang, line, place, message)),
+    }
 }
 
 fn from_object(line: usize, value: Value, lang: Lang) -> InputRow {
@@ -153,20 +185,37 @@ fn ndjson(text: &str, lang: Lang) -> Parsed {
 }
 
 /// The text of a CSV file: UTF-8 (its byte order mark dropped), else Windows-1252, converted.
-fn decode(bytes: &[u8]) -> (String, &'static str) {
+/// A file that is UTF-8 but for a stray byte is refused at that byte's line: read as
+/// Windows-1252, every accented letter in it would be saved garbled.
+fn decode(bytes: &[u8], lang: Lang) -> ApiResult<(String, &'static str)> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_string(), "utf-8"),
-        // Not UTF-8: what Excel on Windows writes for "CSV (separator: semicolon)". Every byte
-        // is a character in Windows-1252, so the conversion never fails.
-        Err(_) => (encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(), "windows-1252"),
+        Ok(text) => Ok((text.to_string(), "utf-8")),
+        Err(error) => {
+            let valid = bytes.get(..error.valid_up_to()).unwrap_or_default();
+            let utf8_letters = String::from_utf8_lossy(bytes).chars().any(|c| !c.is_ascii() && c != '\u{FFFD}');
+            if utf8_letters {
+                let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+                let detail = lang.pick(
+                    format!("line {line}: a byte that is not UTF-8, in a file that is otherwise UTF-8; save the file as UTF-8 again"),
+                    format!("ligne {line} : un octet qui n'est pas de l'UTF-8, dans un fichier en UTF-8 ; enregistrez à nouveau le fichier en UTF-8"),
+                );
+                return Err(ApiError::BadRequest {
+                    errors: vec![FieldError::new(format!("line {line}"), "not_utf8", detail.clone())],
+                    detail,
+                });
+            }
+            // Not UTF-8: what Excel on Windows writes for "CSV (separator: semicolon)". Every
+            // byte is a character in Windows-1252, so the conversion never fails.
+            Ok((encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(), "windows-1252"))
+        }
     }
 }
 
 /// `;` or `,`, whichever the header line has more of outside quotes (`,` on a tie); a tab
 /// when it has neither.
 fn delimiter(text: &str) -> u8 {
-    let first = text.lines().next().unwrap_or_default();
+    let first = text.split(['\r', '\n']).next().unwrap_or_default();
     let (mut quoted, mut semicolons, mut commas, mut tabs) = (false, 0, 0, 0);
     for c in first.chars() {
         match c {
@@ -202,6 +251,8 @@ fn unclosed_quote(text: &str, delimiter: u8) -> Option<usize> {
                 opened_at = line;
             }
             '\n' => line += 1,
+            // A lone carriage return ends a line too (Excel's "CSV Macintosh").
+            '\r' if chars.peek() != Some(&'\n') => line += 1,
             _ => {}
         }
         at_field_start = !quoted && (c == char::from(delimiter) || c == '\n' || c == '\r');
@@ -210,7 +261,7 @@ fn unclosed_quote(text: &str, delimiter: u8) -> Option<usize> {
 }
 
 fn csv_rows(bytes: &[u8], lang: Lang) -> ApiResult<Parsed> {
-    let (text, encoding) = decode(bytes);
+    let (text, encoding) = decode(bytes, lang)?;
     let delimiter = delimiter(&text);
     if let Some(line) = unclosed_quote(&text, delimiter) {
         let detail = lang.pick(
@@ -230,7 +281,7 @@ fn csv_rows(bytes: &[u8], lang: Lang) -> ApiResult<Parsed> {
         Some(Err(error)) => return Err(unreadable_csv(error)),
         None => Vec::new(),
     };
-    let header = Header::read(&names, lang).map_err(|errors| column_problem(errors, lang))?;
+    let header = Header::read(&names, lang).map_err(column_problem)?;
     let mut rows = Vec::new();
     let mut lines = LineCounter::new(&text);
     for record in records {
@@ -281,8 +332,15 @@ impl<'a> LineCounter<'a> {
         }
         if start > self.offset {
             let end = start.min(self.text.len());
-            self.line +=
-                self.text.get(self.offset..end).map_or(0, |skipped| skipped.iter().filter(|b| **b == b'\n').count());
+            let skipped = self.text.get(self.offset..end).unwrap_or_default();
+            // `\n`, and a `\r` not followed by `\n` (a lone carriage return ends a line too).
+            let next = |i: usize| self.text.get(self.offset + i + 1);
+            let breaks = skipped
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && next(*i) != Some(&b'\n')))
+                .count();
+            self.line += breaks;
             self.offset = end;
         }
         self.line
@@ -327,50 +385,78 @@ fn unreadable_csv(error: csv::Error) -> ApiError {
 }
 
 /// Unknown or repeated columns: the file is refused, naming each (a `422`).
-fn column_problem(errors: Vec<CellError>, lang: Lang) -> ApiError {
-    let _ = lang;
+fn column_problem(errors: Vec<CellError>) -> ApiError {
     ApiError::Validation(
         errors.into_iter().map(|error| FieldError::new(error.column, error.code, error.message)).collect(),
     )
 }
 
+/// Columns a workbook's rows may spread over: the event columns, with room to spare.
+const MAX_XLSX_COLUMNS: u32 = 256;
+
 /// The first sheet of a workbook, read as a CSV would be: its first row names the columns.
-fn xlsx_rows(bytes: &[u8], lang: Lang) -> ApiResult<Parsed> {
-    use calamine::{Data, Reader, Xlsx};
+/// Cells are read one by one and refused past the row and column limits, so that a sheet that
+/// claims a million rows (or a cell at the far corner) cannot make the service build it.
+fn xlsx_rows(bytes: &[u8], lang: Lang, max_rows: usize) -> ApiResult<Parsed> {
+    use std::collections::BTreeMap;
+
+    use calamine::{DataRef, Reader, Xlsx};
     let unreadable = |error: String| ApiError::BadRequest {
         detail: format!("the workbook cannot be read: {error}"),
         errors: vec![FieldError::new("body", "malformed_xlsx", error)],
     };
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
-    let range = match workbook.worksheet_range_at(0) {
-        Some(range) => range.map_err(|e| unreadable(e.to_string()))?,
-        None => return Err(unreadable("it has no sheet".into())),
+    let Some(first) = workbook.sheet_names().first().cloned() else {
+        return Err(unreadable("it has no sheet".into()));
     };
-    let text = |cell: &Data| -> String {
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(|e| unreadable(e.to_string()))?;
+    let text = |cell: &DataRef| -> String {
         match cell {
-            Data::Empty => String::new(),
-            Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
-            Data::Float(number) if number.fract() == 0.0 && number.abs() < 1e15 => format!("{}", *number as i64),
-            Data::Float(number) => number.to_string(),
-            Data::Int(number) => number.to_string(),
-            Data::Bool(flag) => flag.to_string(),
-            Data::DateTime(at) => {
+            DataRef::Empty => String::new(),
+            DataRef::String(text) | DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => text.clone(),
+            DataRef::SharedString(text) => text.to_string(),
+            DataRef::Float(number) if number.fract() == 0.0 && number.abs() < 1e15 => format!("{}", *number as i64),
+            DataRef::Float(number) => number.to_string(),
+            DataRef::Int(number) => number.to_string(),
+            DataRef::Bool(flag) => flag.to_string(),
+            DataRef::DateTime(at) => {
                 at.as_datetime().map_or_else(|| at.to_string(), |at| at.format("%Y-%m-%dT%H:%M:%S").to_string())
             }
-            Data::Error(error) => format!("#{error:?}"),
+            DataRef::Error(error) => format!("#{error:?}"),
         }
     };
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let mut rows_iter = range.rows();
-    let names: Vec<String> = rows_iter.next().map(|row| row.iter().map(text).collect()).unwrap_or_default();
-    let header = Header::read(&names, lang).map_err(|errors| column_problem(errors, lang))?;
-    let rows = rows_iter
-        .enumerate()
-        .filter_map(|(index, cells)| {
-            let line = first_row + index + 2;
-            sheet_row(&header, &names, line, cells.iter().map(text).collect(), lang)
-        })
-        .collect();
+    let mut grid: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    while let Some(cell) = cells.next_cell().map_err(|e| unreadable(e.to_string()))? {
+        let (row, column) = cell.get_position();
+        if column >= MAX_XLSX_COLUMNS {
+            return Err(unreadable(format!(
+                "it has a cell in column {}; events take at most {MAX_XLSX_COLUMNS}",
+                column + 1
+            )));
+        }
+        let value = text(cell.get_value());
+        if value.is_empty() {
+            continue;
+        }
+        // The header and `max_rows` rows: anything further is refused without being read.
+        if grid.len() > max_rows && !grid.contains_key(&row) {
+            return Err(ApiError::TooManyRows(max_rows));
+        }
+        grid.entry(row).or_default().push((column, value));
+    }
+    let mut lines = grid.into_iter().map(|(row, cells)| {
+        let width = cells.iter().map(|(column, _)| *column as usize + 1).max().unwrap_or(0);
+        let mut values = vec![String::new(); width];
+        for (column, value) in cells {
+            if let Some(slot) = values.get_mut(column as usize) {
+                *slot = value;
+            }
+        }
+        (row as usize + 1, values)
+    });
+    let names: Vec<String> = lines.next().map(|(_, names)| names).unwrap_or_default();
+    let header = Header::read(&names, lang).map_err(column_problem)?;
+    let rows = lines.filter_map(|(line, cells)| sheet_row(&header, &names, line, cells, lang)).collect();
     Ok(Parsed { rows, header: Some(header), encoding: "utf-8", notes: Vec::new() })
 }
 
@@ -404,6 +490,33 @@ mod tests {
         assert_eq!(parsed.rows[1].line, 4);
         let spaced = parse(b"title\n\nA\nB\n", ImportFormat::Csv, Lang::En, 10).unwrap();
         assert_eq!(spaced.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4]);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let parsed = parse(b"title;city\rA;Caen\rB;Rennes\r", ImportFormat::Csv, Lang::En, 10).unwrap();
+        assert_eq!(parsed.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3], "{:?}", parsed.rows);
+        assert_eq!(unclosed_quote("title\r\"open\rB\r", b','), Some(2));
+    }
+
+    #[test]
+    fn a_stray_byte_in_a_utf8_file_is_refused_at_its_line() {
+        let bytes = b"title\n\xc3\xa9t\xc3\xa9\nbad \xff\n";
+        let Err(ApiError::BadRequest { detail, .. }) = parse(bytes, ImportFormat::Csv, Lang::En, 10) else {
+            panic!("a stray byte is refused")
+        };
+        assert!(detail.starts_with("line 3:"), "{detail}");
+    }
+
+    #[test]
+    fn a_nul_character_fails_its_row_only() {
+        let parsed = parse(br#"[{"title": "a\u0000b"}, {"title": "ok"}]"#, ImportFormat::Json, Lang::En, 10).unwrap();
+        assert_eq!(parsed.rows[0].errors[0].code, "nul_character");
+        assert!(!parsed.rows[0].errors[0].message.contains('\0'));
+        assert!(parsed.rows[1].errors.is_empty());
+        let csv = parse(b"title;capacity\r\nA;3\x00\r\n", ImportFormat::Csv, Lang::En, 10).unwrap();
+        assert!(!csv.rows[0].errors.is_empty());
+        assert!(csv.rows[0].errors.iter().all(|e| !e.message.contains('\0')));
     }
 
     #[test]

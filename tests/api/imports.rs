@@ -333,6 +333,7 @@ async fn an_idempotency_key_replays_the_first_answer_on_any_instance() {
     let retry = send(&other_instance, IMPORT, &world.member, "application/json", body.clone(), &key).await;
     assert_eq!(retry.status.as_u16(), 200);
     assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(retry.header("location"), first.header("location"), "the replay names the report too");
     assert_eq!(retry.json(), first_report, "the first answer, byte for byte");
     let listed = world.app.get_as("/api/v1/imports", &world.member).await.json();
     assert_eq!(listed["total"], 1, "imported once");
@@ -357,7 +358,7 @@ async fn a_second_request_while_the_first_runs_gets_409() {
         me["id"].as_str().unwrap().parse().unwrap()
     };
     diesel::sql_query(
-        "INSERT INTO idempotency_keys (account_id, key, request_digest) VALUES ($1, 'running-key', '\\x00')",
+        "INSERT INTO idempotency_keys (account_id, key, request_digest, claim_token) VALUES ($1, 'running-key', '\\x00', gen_random_uuid())",
     )
     .bind::<diesel::sql_types::Uuid, _>(account)
     .execute(&mut world.app.db.conn())
@@ -388,6 +389,8 @@ fn digest_of(method: &str, path: &str, body: &[u8]) -> Vec<u8> {
     hasher.update(method);
     hasher.update([0]);
     hasher.update(path);
+    hasher.update([0]);
+    hasher.update("application/json");
     hasher.update([0]);
     hasher.update(body);
     hasher.finalize().to_vec()
@@ -571,4 +574,30 @@ async fn an_export_imported_back_by_its_organizer_changes_nothing_in_every_forma
     }
     assert_eq!(versions().await, before, "no event was touched");
     assert_eq!(world.app.get_as(&common::path_of(&published), &world.member).await.json()["publication"], "published");
+}
+
+#[actix_web::test]
+async fn the_same_external_id_is_the_same_event_however_the_organizer_is_named() {
+    let world = common::world().await;
+    let rows = json!([
+        row("ev-1", "Sans organisateur"),
+        common::with(row("ev-1", "Avec son id"), json!({"organizer": world.organizer.to_string()}))
+    ]);
+    let problem = import_json(&world.app, &world.member, "", rows).await.problem(422);
+    assert_eq!(problem["rows"][1]["errors"][0]["code"], "repeated_external_id");
+    // By id, a row cannot move an event to another organizer (as PATCH refuses it).
+    let draft = world.create(row("ev-2", "Brouillon de A")).await;
+    let moved = json!([common::with(
+        row("ev-2", "Brouillon de A"),
+        json!({"id": common::id(&draft), "organizer": world.other_organizer.to_string()})
+    )]);
+    let problem = import_json(&world.app, &world.admin, "", moved).await.problem(422);
+    assert_eq!(problem["rows"][0]["errors"][0]["code"], "immutable");
+}
+
+#[actix_web::test]
+async fn import_reports_need_the_imports_scope_too() {
+    let world = common::world().await;
+    let events_only = world.api_token(&world.member, json!(["events:write"])).await;
+    world.app.get_as("/api/v1/imports", events_only["token"].as_str().unwrap()).await.problem(403);
 }
