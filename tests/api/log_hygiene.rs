@@ -46,7 +46,12 @@ async fn a_line_logged_on_the_blocking_pool_names_its_request() {
         .insert_header(("x-request-id", "reuse-check-7f3a"))
         .set_json(refresh);
     app.send(reuse).await.problem(401);
-    let line = logs.text().lines().find(|line| line.contains("refresh token reused")).map(String::from);
-    let line = line.expect("the reuse was logged");
-    assert!(line.contains("reuse-check-7f3a"), "the line lacks its request id: {line}");
+    // Other tests running at once log reuses too: the line is this request's when it names it.
+    let text = logs.text();
+    let reuses: Vec<&str> = text.lines().filter(|line| line.contains("refresh token reused")).collect();
+    assert!(!reuses.is_empty(), "the reuse was logged");
+    assert!(
+        reuses.iter().any(|line| line.contains("reuse-check-7f3a")),
+        "no reuse line names its request id: {reuses:#?}"
+    );
 }
