@@ -108,7 +108,8 @@ pub struct BodyTimeout(pub Duration);
 
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn body_timeout(request: &HttpRequest) -> Duration {
+/// The body timeout the app registered (imports allow a multiple of it).
+pub fn body_timeout(request: &HttpRequest) -> Duration {
     request.app_data::<web::Data<BodyTimeout>>().map_or(DEFAULT_BODY_TIMEOUT, |timeout| timeout.0)
 }
 

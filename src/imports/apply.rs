@@ -263,13 +263,7 @@ impl Importer<'_> {
         if pending.is_empty() {
             return Ok(());
         }
-        let events: Vec<NewEvent> = Vec::new();
-        let (indexes, events): (Vec<usize>, Vec<NewEvent>) =
-            pending.into_iter().fold((Vec::new(), events), |(mut indexes, mut events), (index, event)| {
-                indexes.push(index);
-                events.push(event);
-                (indexes, events)
-            });
+        let (indexes, events): (Vec<usize>, Vec<NewEvent>) = pending.into_iter().unzip();
         let actor = &self.plan.actor;
         match conn.transaction(|conn| repo::insert_new(conn, actor, &events)) {
             Ok(rows) => {

@@ -1,8 +1,6 @@
 //! The import endpoints: send rows (JSON, NDJSON, CSV, XLSX, or a multipart upload of one),
 //! read the report back, list one's imports, and download the CSV template.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -20,7 +18,7 @@ use crate::auth::{Authenticated, Caller, Scope};
 use crate::db;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::conditional::Conditional;
-use crate::http::json::BodyTimeout;
+use crate::http::json::body_timeout;
 use crate::http::language::Lang;
 use crate::http::pagination::{PageParams, page};
 use crate::http::query::Query;
@@ -109,10 +107,6 @@ pub async fn import_events(
 /// Where an import's report is, from the report (or the failed import's problem) itself.
 fn import_location(answer: &serde_json::Value) -> Option<String> {
     answer.get("id").and_then(serde_json::Value::as_str).map(|id| format!("/api/v1/imports/{id}"))
-}
-
-fn body_timeout(request: &HttpRequest) -> Duration {
-    request.app_data::<web::Data<BodyTimeout>>().map_or(crate::http::json::DEFAULT_BODY_TIMEOUT, |timeout| timeout.0)
 }
 
 /// Reads the rows, applies them in one transaction with the import's record (and the stored
@@ -292,8 +286,7 @@ pub async fn get_import(
 #[get("/imports/events/template.csv")]
 pub async fn import_template(request: HttpRequest) -> ApiResult<HttpResponse> {
     let bytes = template::csv()?;
-    let response = Conditional::ok().shared_for(3600).send(&request, bytes, "text/csv; charset=utf-8");
-    let mut response = response;
+    let mut response = Conditional::ok().shared_for(3600).send(&request, bytes, "text/csv; charset=utf-8");
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"mip-events-template.csv\""),
